@@ -1,0 +1,37 @@
+"""Reflex config for the walletflow ops dashboard.
+
+Ports come from the environment so tests and deployments can pick free ports:
+
+* ``DASHBOARD_PORT`` (default 3000): the public port. In production mode
+  (``reflex run --env prod``) Reflex 0.9 serves the compiled frontend *and* the
+  backend (websocket/event API) on this one port; it refuses two ports in prod.
+* ``DASHBOARD_BACKEND_PORT``: backend port in dev mode only (``DASHBOARD_ENV=dev
+  reflex run``; default DASHBOARD_PORT + 1).
+* ``DASHBOARD_HOST`` (default 0.0.0.0): bind address of the server.
+* ``DASHBOARD_API_URL``: URL the browser uses to reach the backend, baked into the
+  frontend build (default ``http://localhost:<backend port>``). Set it when the
+  dashboard sits behind a proxy or is opened from another host.
+"""
+
+import os
+
+import reflex as rx
+
+_DEV = os.environ.get("DASHBOARD_ENV", "prod") == "dev"
+_port = int(os.environ.get("DASHBOARD_PORT", "3000"))
+_backend_port = int(os.environ.get("DASHBOARD_BACKEND_PORT", _port + 1)) if _DEV else _port
+
+config = rx.Config(
+    app_name="walletflow_dashboard",
+    frontend_port=_port,
+    backend_port=_backend_port,
+    backend_host=os.environ.get("DASHBOARD_HOST", "0.0.0.0"),
+    api_url=os.environ.get("DASHBOARD_API_URL", f"http://localhost:{_backend_port}"),
+    deploy_url=os.environ.get("DASHBOARD_DEPLOY_URL", f"http://localhost:{_port}"),
+    telemetry_enabled=False,
+    # The badge links reflex.dev assets; keep the page self-contained.
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    # No sitemap for an internal ops tool.
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
