@@ -1,0 +1,60 @@
+"""The `walletflow` command: one entry point for every process and operator tool.
+
+Each sub-command module exposes `add_parser(subparsers)`; handlers take the parsed namespace and
+return an exit code. A configuration error prints one line and exits 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from walletflow import __version__
+from walletflow.config import ConfigError
+
+# Sub-command modules, in the order `walletflow --help` lists them.
+SUBCOMMAND_MODULES = (
+    "walletflow.entrypoints.processes",
+    "walletflow.entrypoints.db_commands",
+    # "walletflow.numscript.cli" is added once the engine lands.
+)
+
+EXIT_CONFIG_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="walletflow",
+        description="walletflow: the core wallet — ledger, commands, API, workers, dashboard.",
+    )
+    parser.add_argument("--version", action="version", version=f"walletflow {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in SUBCOMMAND_MODULES:
+        importlib.import_module(module_name).add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0 if args.command is None else EXIT_CONFIG_ERROR
+    try:
+        return int(args.func(args))
+    except ConfigError as error:
+        print(f"walletflow: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())

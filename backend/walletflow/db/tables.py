@@ -1,0 +1,12 @@
+"""SQLAlchemy Core tables: one MetaData for the whole schema.
+
+Each bounded area defines its tables in its own module (`db/schema_*.py`) against this
+`metadata`; importing this module imports them all, so Alembic and tests see the whole schema.
+"""
+
+from __future__ import annotations
+
+from walletflow.db.metadata import metadata
+from walletflow.db.schema_foundation import idempotency_claims
+
+__all__ = ["idempotency_claims", "metadata"]

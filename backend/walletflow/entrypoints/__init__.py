@@ -1,0 +1,1 @@
+"""Entry points: thin translations of a process or CLI call into application calls."""

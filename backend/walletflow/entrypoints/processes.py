@@ -1,0 +1,180 @@
+"""The long-running processes: `serve` (API), `worker` (arq), `dashboard`, and `run` (all of them).
+
+`run` is what `make run` calls: it starts embedded PostgreSQL/Redis when no URL is configured,
+migrates, starts the API, a worker and the dashboard as child processes, prints their URLs, and
+stops everything it started on Ctrl-C. Data lives in the data dir, so the next `run` keeps it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from walletflow.config import Settings, load_settings
+from walletflow.embedded import embedded_services
+
+log = logging.getLogger(__name__)
+
+HEALTH_WAIT_S = 60.0
+CHILD_STOP_TIMEOUT_S = 15.0
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def add_parser(subparsers: Any) -> None:
+    serve = subparsers.add_parser("serve", help="run the API (Starlette + GraphQL) with uvicorn")
+    serve.set_defaults(func=_serve)
+    worker = subparsers.add_parser(
+        "worker",
+        help="run an arq worker (outbox relay, statements, payout saga); several may run",
+        description="Run one arq worker process on REDIS_URL. Start as many as you like: jobs "
+        "are claimed through Redis and every job is idempotent.",
+    )
+    worker.set_defaults(func=_worker)
+    run = subparsers.add_parser(
+        "run", help="start API + worker + dashboard (embedded PostgreSQL/Redis by default)"
+    )
+    run.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
+    run.set_defaults(func=_run)
+
+
+def warn_if_open(settings: Settings) -> None:
+    if not settings.auth_configured:
+        banner = "!" * 78
+        log.warning(
+            "\n%s\n  walletflow is running OPEN: no AUTH_TOKEN and no Google sign-in configured.\n"
+            "  Anyone who can reach this port has admin rights. Dev only.\n%s",
+            banner,
+            banner,
+        )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from walletflow.api.app import create_app
+    from walletflow.db.migrate import upgrade
+
+    settings = load_settings()
+    warn_if_open(settings)
+    with embedded_services(settings.data_dir, settings.database_url, settings.redis_url) as (
+        database_url,
+        redis_url,
+    ):
+        upgrade(database_url)
+        app = create_app(settings, database_url, redis_url)
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+        )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    from walletflow.db.migrate import upgrade
+    from walletflow.workers.settings import worker_settings
+
+    settings = load_settings()
+    with embedded_services(settings.data_dir, settings.database_url, settings.redis_url) as (
+        database_url,
+        redis_url,
+    ):
+        upgrade(database_url)
+        os.environ["DATABASE_URL"] = database_url
+        os.environ["REDIS_URL"] = redis_url
+        run_worker(worker_settings(redis_url))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from walletflow.db.migrate import upgrade
+
+    settings = load_settings()
+    warn_if_open(settings)
+    with embedded_services(settings.data_dir, settings.database_url, settings.redis_url) as (
+        database_url,
+        redis_url,
+    ):
+        upgrade(database_url)
+        child_env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        commands = {"api": ["serve"], "worker": ["worker"]}
+        if not args.no_dashboard and _dashboard_available():
+            commands["dashboard"] = ["dashboard"]
+        children = {
+            name: subprocess.Popen(
+                [sys.executable, "-m", "walletflow", *argv], env=child_env, start_new_session=True
+            )
+            for name, argv in commands.items()
+        }
+        try:
+            _wait_healthy(settings.api_url, children)
+            print(f"walletflow API:        {settings.api_url}/healthz", flush=True)
+            print(f"walletflow GraphQL:    {settings.api_url}/graphql", flush=True)
+            if "dashboard" in children:
+                print(
+                    f"walletflow dashboard:  http://127.0.0.1:{settings.dashboard_port}", flush=True
+                )
+            print("Ctrl-C stops everything.", flush=True)
+            return _supervise(children)
+        finally:
+            _stop_children(children)
+
+
+def _dashboard_available() -> bool:
+    return (REPO_ROOT / "dashboard" / "rxconfig.py").exists()
+
+
+def _wait_healthy(api_url: str, children: dict[str, subprocess.Popen[bytes]]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + HEALTH_WAIT_S
+    while time.monotonic() < deadline:
+        for name, child in children.items():
+            if child.poll() is not None:
+                raise SystemExit(f"walletflow: {name} exited with code {child.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{api_url}/healthz", timeout=2.0).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise SystemExit(f"walletflow: API not healthy after {HEALTH_WAIT_S:.0f}s")
+
+
+def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
+    """Wait until Ctrl-C or until any child exits; either way everything is stopped."""
+    try:
+        while True:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    log.error("%s exited with code %s; stopping the rest", name, child.returncode)
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + CHILD_STOP_TIMEOUT_S
+    for child in children.values():
+        remaining_s = max(0.1, deadline - time.monotonic())
+        try:
+            child.wait(timeout=remaining_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
