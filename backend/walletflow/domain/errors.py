@@ -1,0 +1,113 @@
+"""Typed errors with stable codes. A code travels unchanged from where the error is raised (the
+ledger, a handler, the boundary) to the GraphQL error union and the dashboard's red card.
+
+`retryable` tells a client whether the same request (same idempotency key) may be sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class WalletflowError(Exception):
+    """Base of every error a user can cause or see. Subclasses fix `code`."""
+
+    code: ClassVar[str] = "INTERNAL"
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = dict(details or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class ValidationError(WalletflowError):
+    """Bad input. `field_errors` maps a field path ("amount", "postings.0.asset") to a reason."""
+
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, message: str, *, field_errors: Mapping[str, str] | None = None) -> None:
+        super().__init__(message, details={"fieldErrors": dict(field_errors or {})})
+        self.field_errors: dict[str, str] = dict(field_errors or {})
+
+
+class UnknownCurrency(ValidationError):
+    code = "UNKNOWN_CURRENCY"
+
+
+class WrongScale(ValidationError):
+    code = "WRONG_SCALE"
+
+
+class InsufficientFunds(WalletflowError):
+    code = "INSUFFICIENT_FUND"
+
+
+class NegativeAmount(ValidationError):
+    code = "NEGATIVE_AMOUNT"
+
+
+class NotFound(WalletflowError):
+    code = "NOT_FOUND"
+
+
+class UnknownAccount(NotFound):
+    code = "UNKNOWN_ACCOUNT"
+
+
+class ReferenceConflict(WalletflowError):
+    """A ledger transaction with this reference already exists (UNIQUE(reference))."""
+
+    code = "REFERENCE_CONFLICT"
+
+
+class IdempotencyKeyReused(WalletflowError):
+    """The idempotency key was claimed before by a request with a different body."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class AlreadyReverted(WalletflowError):
+    code = "ALREADY_REVERTED"
+
+
+class IllegalStateTransition(WalletflowError):
+    code = "ILLEGAL_STATE_TRANSITION"
+
+
+class FlagDenied(WalletflowError):
+    """The core wallet is not enabled for this merchant / currency / provider scope."""
+
+    code = "FLAG_DENIED"
+
+
+class Forbidden(WalletflowError):
+    code = "FORBIDDEN"
+
+
+class Unauthenticated(WalletflowError):
+    code = "UNAUTHENTICATED"
+
+
+class ScriptError(WalletflowError):
+    """A Numscript program failed to compile or run for a reason other than funds."""
+
+    code = "SCRIPT_ERROR"
+
+
+class Unavailable(WalletflowError):
+    """A dependency (database, Redis, provider, Formance) is unreachable; safe to retry."""
+
+    code = "UNAVAILABLE"
+    retryable = True
+
+
+class ProviderError(WalletflowError):
+    code = "PROVIDER_ERROR"
