@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench toolchain clean-data
+.PHONY: install run test lint format bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,17 +15,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Browser + bun for the dashboard (Debian chromium, bun from npm); idempotent.
-toolchain:
-	@if [ -f scripts/install_dashboard_toolchain.sh ]; then bash scripts/install_dashboard_toolchain.sh; fi
+# Debian chromium + bun from npm (for Reflex), installed idempotently; exports their env.
+TOOLCHAIN_ENV = eval "$$(bash scripts/install_dashboard_toolchain.sh --env)"
 
 ## Install, migrate and start API + worker + dashboard on embedded PostgreSQL/Redis by default.
-run: install toolchain
-	$(BIN)/walletflow run
+run: install
+	$(TOOLCHAIN_ENV) && $(BIN)/walletflow run
 
 ## Lint, type-check, then the whole test suite against real PostgreSQL and Redis.
-test: install toolchain lint
-	$(BIN)/pytest
+test: install lint
+	$(TOOLCHAIN_ENV) && $(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check backend tests bench dashboard

@@ -43,6 +43,10 @@ def add_parser(subparsers: Any) -> None:
     )
     run.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
     run.set_defaults(func=_run)
+    dashboard = subparsers.add_parser(
+        "dashboard", help="run the Reflex ops dashboard (talks to the API over GraphQL)"
+    )
+    dashboard.set_defaults(func=_dashboard)
 
 
 def warn_if_open(settings: Settings) -> None:
@@ -178,3 +182,16 @@ def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait()
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    """Run the Reflex ops dashboard (production build, one port) via dashboard/run_dashboard.sh."""
+    settings = load_settings()
+    script = REPO_ROOT / "dashboard" / "run_dashboard.sh"
+    env = {
+        **os.environ,
+        "DASHBOARD_PORT": str(settings.dashboard_port),
+        "DASHBOARD_BACKEND_PORT": str(settings.dashboard_backend_port),
+        "WALLETFLOW_API_URL": settings.api_url,
+    }
+    return subprocess.call(["bash", str(script)], env=env, cwd=REPO_ROOT / "dashboard")
