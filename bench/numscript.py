@@ -42,7 +42,8 @@ def main() -> None:
             program.run(VARIABLES, BALANCES)
         runs += 1000
     elapsed = time.perf_counter() - started
-    print(f"numscript payin: {runs / elapsed:,.0f} runs/s ({runs} runs in {elapsed:.2f}s, one core)")
+    rate = runs / elapsed
+    print(f"numscript payin: {rate:,.0f} runs/s ({runs} runs in {elapsed:.2f}s, one core)")
 
 
 if __name__ == "__main__":

@@ -92,9 +92,7 @@ class Asset:
     def __post_init__(self) -> None:
         expected = scale_of(self.code)
         if type(self.scale) is not int or self.scale != expected:
-            raise WrongScaleError(
-                f"{self.code} has {expected} decimal places, not {self.scale!r}"
-            )
+            raise WrongScaleError(f"{self.code} has {expected} decimal places, not {self.scale!r}")
 
     @classmethod
     def of(cls, code: str) -> Asset:
@@ -114,8 +112,9 @@ class Asset:
         scale = int(raw_scale) if raw_scale is not None else 0
         if scale != expected:
             written = text if raw_scale is not None else f"{code} (scale 0)"
+            canonical = _format(code, expected)
             raise WrongScaleError(
-                f"{written}: {code} has {expected} decimal places, write it {_format(code, expected)}"
+                f"{written}: {code} has {expected} decimal places, write it {canonical}"
             )
         return cls(code, scale)
 
@@ -144,9 +143,7 @@ class Money:
         return cls(asset, 0)
 
     @classmethod
-    def parse(
-        cls, amount: object, asset: Asset | str, *, allow_negative: bool = False
-    ) -> Money:
+    def parse(cls, amount: object, asset: Asset | str, *, allow_negative: bool = False) -> Money:
         """Parse a decimal amount in major units: `Money.parse("1500.25", "NGN/2")` -> 150025.
 
         Accepts str, int and finite Decimal; refuses floats, bools, NaN, infinities and
@@ -227,7 +224,7 @@ class Money:
 
 
 def _decimal_text(amount: object) -> str:
-    if isinstance(amount, bool) or isinstance(amount, float):
+    if isinstance(amount, bool | float):
         raise InvalidAmountError(f"floats and bools are not amounts: {amount!r}")
     if isinstance(amount, int):
         return str(amount)

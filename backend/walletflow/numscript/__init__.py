@@ -1,10 +1,10 @@
 """Numscript, Formance's ledger DSL, in pure Python: parse once, run many times, no I/O.
 
-    program = compile_script(source)          # NumscriptCompileError(code, message, line, column)
-    program.var_decls                          # {"amount": "monetary", ...}
-    result = program.run(variables, balances, accounts_meta)   # NumscriptRuntimeError(code, ...)
-    result.postings, result.tx_metadata, result.accounts_metadata
-    program.needed_balances(variables)         # {(account, asset), ...} to lock/read first
+program = compile_script(source)          # NumscriptCompileError(code, message, line, column)
+program.var_decls                          # {"amount": "monetary", ...}
+result = program.run(variables, balances, accounts_meta)   # NumscriptRuntimeError(code, ...)
+result.postings, result.tx_metadata, result.accounts_metadata
+program.needed_balances(variables)         # {(account, asset), ...} to lock/read first
 """
 
 from __future__ import annotations

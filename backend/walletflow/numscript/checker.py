@@ -1,4 +1,4 @@
-"""Static checks run at compile time: every error here would otherwise fail (or misbehave) at runtime."""
+"""Static checks at compile time: each error here would otherwise fail or misbehave at runtime."""
 
 from __future__ import annotations
 
@@ -176,7 +176,8 @@ class _Checker:
         remaining = [i for i in items if isinstance(i, ast.Remaining)]
         if len(remaining) > 1:
             self.error(
-                "BAD_ALLOTMENT", "An allotment can have only one 'remaining' clause",
+                "BAD_ALLOTMENT",
+                "An allotment can have only one 'remaining' clause",
                 remaining[1].pos,
             )
         known = Fraction(0)
@@ -260,9 +261,7 @@ class _Checker:
         if isinstance(expr, ast.Neg):
             got = self.infer(expr.operand, in_origin=in_origin)
             if got is not None and got not in ("number", "monetary"):
-                self.error(
-                    "TYPE_MISMATCH", f"Cannot negate a value of type '{got}'", expr.pos
-                )
+                self.error("TYPE_MISMATCH", f"Cannot negate a value of type '{got}'", expr.pos)
                 return None
             return got
         if isinstance(expr, ast.Infix):

@@ -39,7 +39,10 @@ def add_parser(subparsers: Any) -> None:
     run.add_argument("--balances", default="{}", help='JSON, e.g. {"a:b":{"NGN/2":500}}')
     run.add_argument("--meta", default="{}", help='accounts metadata, e.g. {"a:b":{"k":"v"}}')
     run.add_argument(
-        "--feature", action="append", default=[], metavar="FLAG",
+        "--feature",
+        action="append",
+        default=[],
+        metavar="FLAG",
         help="enable an experimental Formance feature flag (repeatable)",
     )
     run.set_defaults(func=run_command)

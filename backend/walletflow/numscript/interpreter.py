@@ -158,15 +158,15 @@ Exec = Callable[[_Run], None]
 def _allot(total: int, portions: list[Fraction], remaining_index: int) -> list[int]:
     """Formance's allotment: floor each part, then hand leftover units one by one in order."""
     if remaining_index >= 0:
-        rest = 1 - sum(portions)
-        if rest < 0:
-            raise InvalidAllotmentSumError(_ratio(sum(portions)))
+        given = Fraction(sum(portions))
+        if given > 1:
+            raise InvalidAllotmentSumError(_ratio(given))
         portions = list(portions)
-        portions[remaining_index] = rest
+        portions[remaining_index] = 1 - given
     else:
-        acc = sum(portions)
-        if acc != 1:
-            raise InvalidAllotmentSumError(_ratio(Fraction(acc)))
+        given = Fraction(sum(portions))
+        if given != 1:
+            raise InvalidAllotmentSumError(_ratio(given))
     parts = [(p.numerator * total) // p.denominator for p in portions]
     allocated = sum(parts)
     index = 0
@@ -586,9 +586,7 @@ class Compiler:
         def set_account_meta(st: _Run) -> None:
             account = account_fn(st)
             key = key_fn(st)
-            st.accounts_meta.setdefault(account, {})[key] = format_value(
-                value_type, value_fn(st)
-            )
+            st.accounts_meta.setdefault(account, {})[key] = format_value(value_type, value_fn(st))
 
         return set_account_meta
 
@@ -688,7 +686,8 @@ class Program:
         for spec in self._vars:
             try:
                 if spec.origin is None:
-                    st.vars[spec.name] = parse_value(spec.name, spec.type_name, variables[spec.name])
+                    raw = variables[spec.name]
+                    st.vars[spec.name] = parse_value(spec.name, spec.type_name, raw)
                 else:
                     st.vars[spec.name] = spec.origin(st)
             except (KeyError, NumscriptRuntimeError):

@@ -363,7 +363,8 @@ def parse(source: str) -> ast.Program:
             column,
         ) from None
     except UnexpectedCharacters as exc:
-        char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else "?"
+        index = exc.pos_in_stream or 0
+        char = source[index] if index < len(source) else "?"
         raise NumscriptCompileError(
             "SYNTAX_ERROR", f"unexpected character {char!r}", exc.line, exc.column
         ) from None

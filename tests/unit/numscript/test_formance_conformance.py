@@ -89,9 +89,7 @@ def test_formance_case(
         for p in result.postings
     ]
     if "expect.postings" in case:
-        expected = [
-            {k: v for k, v in p.items() if k != "color"} for p in case["expect.postings"]
-        ]
+        expected = [{k: v for k, v in p.items() if k != "color"} for p in case["expect.postings"]]
         assert postings == expected
     if "expect.txMetadata" in case:
         assert result.tx_metadata == case["expect.txMetadata"]
