@@ -19,6 +19,7 @@ from walletflow.config import ConfigError
 SUBCOMMAND_MODULES = (
     "walletflow.entrypoints.processes",
     "walletflow.entrypoints.db_commands",
+    "walletflow.providers.cli",
     # "walletflow.numscript.cli" is added once the engine lands.
 )
 

@@ -46,6 +46,10 @@ class WrongScale(ValidationError):
     code = "WRONG_SCALE"
 
 
+class FractionalMinorUnit(ValidationError):
+    code = "FRACTIONAL_MINOR_UNIT"
+
+
 class InsufficientFunds(WalletflowError):
     code = "INSUFFICIENT_FUND"
 
@@ -111,3 +115,21 @@ class Unavailable(WalletflowError):
 
 class ProviderError(WalletflowError):
     code = "PROVIDER_ERROR"
+
+
+class UnknownProvider(NotFound):
+    """No payout rail is configured under this name."""
+
+    code = "UNKNOWN_PROVIDER"
+
+
+class InvalidSignature(Unauthenticated):
+    """A signed request or webhook carries a missing, malformed or wrong HMAC signature."""
+
+    code = "INVALID_SIGNATURE"
+
+
+class StaleSignature(Unauthenticated):
+    """A correctly signed message whose timestamp is outside the tolerance (replay or skew)."""
+
+    code = "STALE_SIGNATURE"
