@@ -50,7 +50,9 @@ def test_unknown_variable_is_a_compile_error_at_its_position() -> None:
 
 
 def test_type_mismatch_names_both_types() -> None:
-    error = _compile_error("vars { number $n }\nsend $n (\n  source = @world\n  destination = @b\n)")
+    error = _compile_error(
+        "vars { number $n }\nsend $n (\n  source = @world\n  destination = @b\n)"
+    )
     assert error.code == "TYPE_MISMATCH"
     assert (error.line, error.column) == (2, 6)
     assert "'monetary'" in error.message and "'number'" in error.message
@@ -79,7 +81,13 @@ def test_percentage_above_hundred_is_a_bad_portion() -> None:
 
 
 def test_literal_allotment_that_does_not_sum_to_one_is_refused() -> None:
-    source = "send [COIN 10] (\n  source = @world\n  destination = {\n    1/3 to @a\n    1/3 to @b\n  }\n)"
+    source = """send [COIN 10] (
+  source = @world
+  destination = {
+    1/3 to @a
+    1/3 to @b
+  }
+)"""
     assert _compile_error(source).code == "BAD_ALLOTMENT_SUM"
 
 
@@ -115,7 +123,14 @@ def test_account_variable_must_be_a_valid_address() -> None:
 
 
 def test_portion_variable_out_of_range_is_a_bad_portion() -> None:
-    source = "vars { portion $p }\nsend [COIN 10] (\n  source = @world\n  destination = {\n    $p to @a\n    remaining kept\n  }\n)"
+    source = """vars { portion $p }
+send [COIN 10] (
+  source = @world
+  destination = {
+    $p to @a
+    remaining kept
+  }
+)"""
     assert _runtime_error(source, {"p": "150%"}) == "BAD_PORTION"
 
 
@@ -160,7 +175,14 @@ def test_float_balance_is_refused() -> None:
 
 
 def test_allotment_leftover_goes_to_first_parts_in_order() -> None:
-    source = "send [COIN 10] (\n  source = @world\n  destination = {\n    1/3 to @a\n    1/3 to @b\n    1/3 to @c\n  }\n)"
+    source = """send [COIN 10] (
+  source = @world
+  destination = {
+    1/3 to @a
+    1/3 to @b
+    1/3 to @c
+  }
+)"""
     postings = compile_script(source).run({}, {}).postings
     assert [(p.destination, p.amount) for p in postings] == [("a", 4), ("b", 3), ("c", 3)]
 
@@ -225,5 +247,11 @@ save [EUR/2 *] from @frozen
 
 
 def test_needed_balances_skips_accounts_only_known_from_metadata() -> None:
-    source = 'vars {\n  account $src = meta(@cfg, "src")\n}\nsend [COIN 1] (\n  source = $src\n  destination = @b\n)'
+    source = """vars {
+  account $src = meta(@cfg, "src")
+}
+send [COIN 1] (
+  source = $src
+  destination = @b
+)"""
     assert compile_script(source).needed_balances({}) == set()

@@ -15,11 +15,11 @@ from walletflow.numscript.cli import check_command
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "numscript"
 TEMPLATE_NAMES = (
-    "payin transfer payout_reserve payout_settle payout_release payout_fee fx_deal "
-    "counterparty_trade stablecoin_onramp stablecoin_offramp gps_pool_topup "
-    "gps_cross_currency_payout bank_funding opening_balance rolling_reserve_hold "
-    "rolling_reserve_release correction_credit correction_debit"
-).split()
+    "payin", "transfer", "payout_reserve", "payout_settle", "payout_release", "payout_fee",
+    "fx_deal", "counterparty_trade", "stablecoin_onramp", "stablecoin_offramp",
+    "gps_pool_topup", "gps_cross_currency_payout", "bank_funding", "opening_balance",
+    "rolling_reserve_hold", "rolling_reserve_release", "correction_credit", "correction_debit",
+)  # fmt: skip
 
 M1 = "merchants:m1:UGX:available"
 M2 = "merchants:m2:UGX:available"
@@ -343,6 +343,4 @@ def test_payout_fee_split_rounds_zero_decimal_currencies_without_losing_a_unit(
 
 def test_payout_settle_drains_the_whole_hold_whatever_its_amount() -> None:
     variables = CASES["payout_settle"].variables
-    assert _postings("payout_settle", variables, {HOLD: {"UGX": 1}}) == [
-        (HOLD, PROVIDER, 1, "UGX")
-    ]
+    assert _postings("payout_settle", variables, {HOLD: {"UGX": 1}}) == [(HOLD, PROVIDER, 1, "UGX")]
