@@ -31,7 +31,6 @@ from walletflow.numscript.errors import (
     NumscriptCompileError,
     NumscriptError,
     NumscriptRuntimeError,
-    TypeMismatchError,
 )
 from walletflow.numscript.interpreter import ExecutionResult, Posting, Program
 from walletflow.numscript.parser import parse
@@ -80,7 +79,6 @@ __all__ = [
     "NumscriptRuntimeError",
     "Posting",
     "Program",
-    "TypeMismatchError",
     "check_script",
     "compile_script",
 ]

@@ -149,13 +149,6 @@ class InvalidBalanceError(NumscriptRuntimeError):
         )
 
 
-class TypeMismatchError(NumscriptRuntimeError):
-    def __init__(self, expected: str, got: str) -> None:
-        super().__init__(
-            "TYPE_MISMATCH", f"Invalid value received. Expecting {expected} (got {got} instead)"
-        )
-
-
 class InvalidPostingError(NumscriptRuntimeError):
     def __init__(self, reason: str) -> None:
         super().__init__("INVALID_POSTING", f"Invalid posting: {reason}")
