@@ -20,7 +20,7 @@ SUBCOMMAND_MODULES = (
     "walletflow.entrypoints.processes",
     "walletflow.entrypoints.db_commands",
     "walletflow.providers.cli",
-    # "walletflow.numscript.cli" is added once the engine lands.
+    "walletflow.numscript.cli",
 )
 
 EXIT_CONFIG_ERROR = 2
