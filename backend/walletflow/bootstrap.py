@@ -9,10 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from walletflow.config import Settings
+from walletflow.config import LedgerBackend, Settings
 from walletflow.db.engine import create_engine
+from walletflow.ledger.port import LedgerPort
+from walletflow.ledger.postgres import PostgresLedger
+from walletflow.service.bus import CommandBus
+from walletflow.service.catalog import build_registry
+from walletflow.service.clock import Clock, SystemClock
+from walletflow.service.registry import Registry
+from walletflow.service.templates import TemplateCatalog
+from walletflow.service.unit_of_work import LedgerFactory, ServicePolicy, UnitOfWork
 
 REDIS_SOCKET_TIMEOUT_S = 5.0
 
@@ -47,4 +55,71 @@ def open_resources(settings: Settings, database_url: str, redis_url: str) -> Res
         redis_url=redis_url,
         engine=engine,
         redis=redis,
+    )
+
+
+@dataclass
+class Container:
+    """Everything an entry point needs to run commands and answer reads."""
+
+    settings: Settings
+    engine: AsyncEngine
+    ledger: LedgerPort
+    """The standalone ledger, for reads outside a unit of work."""
+    registry: Registry
+    bus: CommandBus
+    templates: TemplateCatalog
+    clock: Clock
+    policy: ServicePolicy
+
+
+def build_container(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    clock: Clock | None = None,
+    templates: TemplateCatalog | None = None,
+) -> Container:
+    """Wire the ledger backend, the unit of work and the command bus."""
+    clock = clock or SystemClock()
+    templates = templates or TemplateCatalog()
+    policy = ServicePolicy(
+        flag_mode=settings.core_wallet_flag_mode,
+        completion_gating=settings.core_wallet_completion_gating,
+    )
+    ledger_factory: LedgerFactory
+    ledger: LedgerPort
+    if settings.ledger_backend is LedgerBackend.FORMANCE:
+        from walletflow.ledger.formance import FormanceLedger
+
+        assert settings.formance_url is not None
+        formance = FormanceLedger(settings.formance_url, settings.formance_ledger)
+        ledger = formance
+
+        def ledger_factory(connection: AsyncConnection) -> LedgerPort:
+            # Formance is its own database: its writes are made safe to retry by the same
+            # reference and idempotency key, not by sharing this transaction.
+            return formance
+
+    else:
+        postgres = PostgresLedger(engine)
+        ledger = postgres
+
+        def ledger_factory(connection: AsyncConnection) -> LedgerPort:
+            return postgres.bound(connection)
+
+    registry = build_registry()
+
+    def unit_of_work() -> UnitOfWork:
+        return UnitOfWork(engine, ledger_factory, clock, policy, templates)
+
+    return Container(
+        settings=settings,
+        engine=engine,
+        ledger=ledger,
+        registry=registry,
+        bus=CommandBus(registry, unit_of_work),
+        templates=templates,
+        clock=clock,
+        policy=policy,
     )

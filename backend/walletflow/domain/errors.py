@@ -72,6 +72,12 @@ class ReferenceConflict(WalletflowError):
     code = "REFERENCE_CONFLICT"
 
 
+class Conflict(WalletflowError):
+    """The request collides with existing state (e.g. a payout id that is already taken)."""
+
+    code = "CONFLICT"
+
+
 class IdempotencyKeyReused(WalletflowError):
     """The idempotency key was claimed before by a request with a different body."""
 
@@ -84,6 +90,18 @@ class AlreadyReverted(WalletflowError):
 
 class IllegalStateTransition(WalletflowError):
     code = "ILLEGAL_STATE_TRANSITION"
+
+
+class QuoteExpired(WalletflowError):
+    code = "QUOTE_EXPIRED"
+
+
+class QuoteAlreadyBooked(WalletflowError):
+    code = "QUOTE_ALREADY_BOOKED"
+
+
+class RateUnavailable(WalletflowError):
+    code = "RATE_UNAVAILABLE"
 
 
 class FlagDenied(WalletflowError):

@@ -1,0 +1,200 @@
+"""The command bus: the one path every command takes, from any entry point.
+
+validate input → authorize → open one unit of work → claim (scope, key) with the request hash →
+run the handler (ledger write, state, outbox events) → store the result in the claim → commit
+once → return it. A replay with the same body returns the stored result, forever; a replay with
+another body is refused with IDEMPOTENCY_KEY_REUSED. A failure rolls everything back, including
+the claim, so the key stays free for a corrected retry; the failure itself is logged apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from walletflow.domain.errors import (
+    IdempotencyKeyReused,
+    Unavailable,
+    ValidationError,
+    WalletflowError,
+)
+from walletflow.domain.principals import Principal
+from walletflow.service.db_errors import map_database_error
+from walletflow.service.fields import parse_input
+from walletflow.service.registry import CommandSpec, Registry, authorize
+from walletflow.service.results import CommandOutcome, CommandResult
+from walletflow.service.unit_of_work import CommandContext, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
+# A deadlock or serialization failure aborts the whole unit of work; it is then safe to run
+# again from the start. Bounded, with jitter.
+MAX_ATTEMPTS = 3
+RETRY_BACKOFF_S = 0.02
+
+
+def check_idempotency_key(key: object) -> str:
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY_RE.match(key):
+        raise ValidationError(
+            "idempotencyKey must be 1-200 printable ASCII characters without spaces",
+            field_errors={"idempotencyKey": "malformed"},
+        )
+    return key
+
+
+def request_hash(command: str, values: Mapping[str, Any]) -> str:
+    """A stable hash of the validated request: same meaning, same hash."""
+    canonical = json.dumps(
+        {"command": command, "input": values},
+        sort_keys=True,
+        default=_canonical,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | frozenset | set):
+        return sorted(value) if not isinstance(value, tuple) else list(value)
+    raise TypeError(f"cannot hash {type(value).__name__}")
+
+
+class CommandBus:
+    def __init__(self, registry: Registry, unit_of_work: UnitOfWorkFactory) -> None:
+        self.registry = registry
+        self._unit_of_work = unit_of_work
+
+    async def execute(
+        self,
+        name: str,
+        raw_input: Mapping[str, Any],
+        principal: Principal,
+        idempotency_key: str,
+    ) -> CommandOutcome:
+        spec = self.registry.get(name)
+        key = check_idempotency_key(idempotency_key)
+        values = parse_input(spec.fields, raw_input)
+        authorize(spec, principal, values)
+        command = spec.build(values)
+        scope = principal.idempotency_scope
+        fingerprint = request_hash(name, values)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await self._attempt(
+                    spec, command, values, principal, key, scope, fingerprint
+                )
+            except Unavailable:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                await asyncio.sleep(RETRY_BACKOFF_S * attempt * random.random())
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def _attempt(
+        self,
+        spec: CommandSpec,
+        command: Any,
+        values: Mapping[str, Any],
+        principal: Principal,
+        key: str,
+        scope: str,
+        fingerprint: str,
+    ) -> CommandOutcome:
+        name = spec.name
+        try:
+            return await self._run_unit(spec, command, values, principal, key, scope, fingerprint)
+        except WalletflowError as error:
+            if not isinstance(error, IdempotencyKeyReused | Unavailable):
+                await self._log_failure(name, scope, key, principal, error, values)
+            raise
+
+    async def _run_unit(
+        self,
+        spec: CommandSpec,
+        command: Any,
+        values: Mapping[str, Any],
+        principal: Principal,
+        key: str,
+        scope: str,
+        fingerprint: str,
+    ) -> CommandOutcome:
+        name = spec.name
+        try:
+            async with self._unit_of_work() as uow:
+                stored = await uow.claims.claim(scope, key, fingerprint)
+                if stored is not None:
+                    return _replay(name, key, fingerprint, stored.request_hash, stored.response)
+                uow.begin_command(CommandContext(name, principal, key, scope))
+                result = await spec.handler(command, uow)
+                assert result.command == name, "a handler answers for its own command"
+                await uow.claims.complete(scope, key, result.to_json())
+                await uow.command_log.record(
+                    command=name,
+                    scope=scope,
+                    idempotency_key=key,
+                    actor=principal.subject,
+                    status="completed",
+                    reference=result.reference,
+                    transaction_id=result.transaction_id,
+                    merchant_id=values.get(spec.merchant_field or "merchant_id"),
+                    created_at=uow.clock.now(),
+                )
+                await uow.commit()
+                return CommandOutcome(result=result, replayed=False)
+        except WalletflowError:
+            raise
+        except Exception as error:
+            mapped = map_database_error(error)
+            if mapped is None:
+                raise
+            raise mapped from error
+
+    async def _log_failure(
+        self,
+        name: str,
+        scope: str,
+        key: str,
+        principal: Principal,
+        error: WalletflowError,
+        values: Mapping[str, Any],
+    ) -> None:
+        """Record a failed command in its own transaction (the command's own rolled back)."""
+        try:
+            async with self._unit_of_work() as uow:
+                await uow.command_log.record(
+                    command=name,
+                    scope=scope,
+                    idempotency_key=key,
+                    actor=principal.subject,
+                    status="failed",
+                    error_code=error.code,
+                    merchant_id=values.get("merchant_id"),
+                    created_at=uow.clock.now(),
+                )
+                await uow.commit()
+        except Exception:
+            log.exception("could not log the failure of %s", name)
+
+
+def _replay(
+    name: str, key: str, fingerprint: str, stored_hash: str, response: dict[str, Any]
+) -> CommandOutcome:
+    if stored_hash != fingerprint:
+        raise IdempotencyKeyReused(
+            f"idempotency key {key!r} was used before with a different request",
+            details={"command": name},
+        )
+    assert response.get("status") != "pending", "a committed claim always holds its response"
+    return CommandOutcome(result=CommandResult.from_json(response), replayed=True)
+
+
+__all__ = ["CommandBus", "UnitOfWork", "check_idempotency_key", "request_hash"]

@@ -1,0 +1,1 @@
+"""Command handlers: one small async function per command, `handler(command, uow)`."""

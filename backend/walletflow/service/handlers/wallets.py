@@ -1,0 +1,212 @@
+"""Wallet handlers: create a wallet, pay in, transfer, opening balances, rolling reserves."""
+
+from __future__ import annotations
+
+from walletflow.domain import accounts
+from walletflow.domain.commands import (
+    CreateWallet,
+    HoldRollingReserve,
+    PostOpeningBalance,
+    PostPayin,
+    ReleaseRollingReserve,
+    Transfer,
+)
+from walletflow.domain.errors import ValidationError
+from walletflow.service.flags import require_enabled
+from walletflow.service.handlers.common import (
+    COMPLETED,
+    asset_of,
+    balance_lines,
+    default_reference,
+    monetary,
+    money_result,
+    portion,
+    post_template,
+)
+from walletflow.service.results import CommandResult
+from walletflow.service.unit_of_work import UnitOfWork
+
+
+async def create_wallet(command: CreateWallet, uow: UnitOfWork) -> CommandResult:
+    await uow.wallets.ensure_merchant(command.merchant_id, command.merchant_name)
+    created = await uow.wallets.create(command.merchant_id, command.currency)
+    wallet_accounts = [
+        accounts.merchant_available(command.merchant_id, command.currency),
+        accounts.merchant_reserve(command.merchant_id, command.currency),
+    ]
+    balances = await uow.ledger.balances(accounts=wallet_accounts, asset=asset_of(command.currency))
+    if created:
+        uow.emit(
+            "wallet.created",
+            {"merchantId": command.merchant_id, "currency": command.currency},
+            command.merchant_id,
+        )
+    return CommandResult(
+        command=uow.context.command,
+        status=COMPLETED,
+        balances=balance_lines(balances),
+        data={"merchantId": command.merchant_id, "currency": command.currency, "created": created},
+    )
+
+
+async def post_payin(command: PostPayin, uow: UnitOfWork) -> CommandResult:
+    """Credit the merchant the gross amount less fee and VAT; the provider owes us the gross."""
+    if command.fee_minor + command.vat_minor > command.amount_minor:
+        raise ValidationError(
+            "fee plus VAT exceed the amount",
+            field_errors={"fee": "fee + vat must not exceed amount"},
+        )
+    await uow.wallets.require(command.merchant_id, command.currency)
+    await require_enabled(
+        uow.flags,
+        uow.policy.flag_mode,
+        [
+            ("merchant", command.merchant_id),
+            ("currency", command.currency),
+            ("provider", command.provider),
+        ],
+    )
+    # One ledger transaction per provider pay-in, whatever idempotency key it arrives with.
+    reference = (
+        f"payin:{command.provider}:{command.provider_reference}"
+        if command.provider_reference
+        else default_reference(uow)
+    )
+    fee_total_minor = command.fee_minor + command.vat_minor
+    posted = await post_template(
+        uow,
+        "payin",
+        {
+            "amount": monetary(command.currency, command.amount_minor),
+            "fee": monetary(command.currency, fee_total_minor),
+            "vat_share": portion(command.vat_minor, fee_total_minor),
+            "provider_settlement": accounts.provider_settlement(command.provider, command.currency),
+            "merchant_available": accounts.merchant_available(
+                command.merchant_id, command.currency
+            ),
+            "fee_revenue": accounts.fees_revenue(command.currency),
+            "vat_payable": accounts.tax_vat(command.currency),
+        },
+        reference=reference,
+        metadata={"merchantId": command.merchant_id, "provider": command.provider},
+    )
+    uow.emit(
+        "payin.posted",
+        {
+            "merchantId": command.merchant_id,
+            "currency": command.currency,
+            "amountMinor": command.amount_minor,
+            "transactionId": posted.transaction.id,
+        },
+        command.merchant_id,
+    )
+    return money_result(uow, posted, {"netMinor": command.amount_minor - fee_total_minor})
+
+
+async def transfer(command: Transfer, uow: UnitOfWork) -> CommandResult:
+    if command.from_merchant_id == command.to_merchant_id:
+        raise ValidationError(
+            "a transfer needs two different merchants",
+            field_errors={"toMerchantId": "must differ from fromMerchantId"},
+        )
+    await uow.wallets.require(command.from_merchant_id, command.currency)
+    await uow.wallets.require(command.to_merchant_id, command.currency)
+    await require_enabled(
+        uow.flags,
+        uow.policy.flag_mode,
+        [
+            ("merchant", command.from_merchant_id),
+            ("merchant", command.to_merchant_id),
+            ("currency", command.currency),
+        ],
+    )
+    metadata = {"fromMerchantId": command.from_merchant_id, "toMerchantId": command.to_merchant_id}
+    if command.description:
+        metadata["description"] = command.description
+    posted = await post_template(
+        uow,
+        "transfer",
+        {
+            "amount": monetary(command.currency, command.amount_minor),
+            "from_available": accounts.merchant_available(
+                command.from_merchant_id, command.currency
+            ),
+            "to_available": accounts.merchant_available(command.to_merchant_id, command.currency),
+        },
+        reference=default_reference(uow),
+        metadata=metadata,
+    )
+    for merchant_id in (command.from_merchant_id, command.to_merchant_id):
+        uow.emit(
+            "transfer.posted",
+            {"transactionId": posted.transaction.id, "currency": command.currency, **metadata},
+            merchant_id,
+        )
+    return money_result(uow, posted)
+
+
+async def post_opening_balance(command: PostOpeningBalance, uow: UnitOfWork) -> CommandResult:
+    await uow.wallets.require(command.merchant_id, command.currency)
+    posted = await post_template(
+        uow,
+        "opening_balance",
+        {
+            "amount": monetary(command.currency, command.amount_minor),
+            "account": accounts.merchant_available(command.merchant_id, command.currency),
+        },
+        reference=default_reference(uow),
+        metadata={"merchantId": command.merchant_id},
+        effective_at=command.effective_at,
+    )
+    uow.emit(
+        "opening_balance.posted",
+        {"merchantId": command.merchant_id, "transactionId": posted.transaction.id},
+        command.merchant_id,
+    )
+    return money_result(uow, posted)
+
+
+async def hold_rolling_reserve(command: HoldRollingReserve, uow: UnitOfWork) -> CommandResult:
+    await uow.wallets.require(command.merchant_id, command.currency)
+    posted = await post_template(
+        uow,
+        "rolling_reserve_hold",
+        {
+            "amount": monetary(command.currency, command.amount_minor),
+            "merchant_available": accounts.merchant_available(
+                command.merchant_id, command.currency
+            ),
+            "merchant_reserve": accounts.merchant_reserve(command.merchant_id, command.currency),
+        },
+        reference=default_reference(uow),
+        metadata={"merchantId": command.merchant_id},
+    )
+    uow.emit(
+        "reserve.held",
+        {"merchantId": command.merchant_id, "transactionId": posted.transaction.id},
+        command.merchant_id,
+    )
+    return money_result(uow, posted)
+
+
+async def release_rolling_reserve(command: ReleaseRollingReserve, uow: UnitOfWork) -> CommandResult:
+    await uow.wallets.require(command.merchant_id, command.currency)
+    posted = await post_template(
+        uow,
+        "rolling_reserve_release",
+        {
+            "amount": monetary(command.currency, command.amount_minor),
+            "merchant_reserve": accounts.merchant_reserve(command.merchant_id, command.currency),
+            "merchant_available": accounts.merchant_available(
+                command.merchant_id, command.currency
+            ),
+        },
+        reference=default_reference(uow),
+        metadata={"merchantId": command.merchant_id},
+    )
+    uow.emit(
+        "reserve.released",
+        {"merchantId": command.merchant_id, "transactionId": posted.transaction.id},
+        command.merchant_id,
+    )
+    return money_result(uow, posted)

@@ -1,0 +1,117 @@
+"""The command registry: one declaration per command, the single source the GraphQL mutations,
+the dashboard forms and `walletflow cmd` are generated from.
+
+An entry declares its name, fields (input type + validation), permission, the Numscript
+template it runs (if any) and its handler. Adding an entry adds the mutation, the form and the
+CLI command with no other code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from walletflow.domain.errors import Forbidden, NotFound
+from walletflow.domain.principals import Principal, Role
+from walletflow.service.fields import FieldSpec
+
+if TYPE_CHECKING:
+    from walletflow.service.results import CommandResult
+    from walletflow.service.unit_of_work import UnitOfWork
+
+
+class Permission(StrEnum):
+    MERCHANT = "merchant"
+    """Merchants for their own merchant id (see `merchant_field`), and operators/admins."""
+    OPERATOR = "operator"
+    """Operators and admins (and walletflow itself)."""
+    ADMIN = "admin"
+    """Admins only."""
+
+
+class CommandGroup(StrEnum):
+    WALLET = "wallet"
+    MONEY = "money"
+    PAYOUT = "payout"
+    TREASURY = "treasury"
+    CORRECTION = "correction"
+    ADMIN = "admin"
+
+
+Handler = Callable[[Any, "UnitOfWork"], Awaitable["CommandResult"]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    """camelCase, as the GraphQL mutation is named: `postPayin`."""
+    title: str
+    description: str
+    group: CommandGroup
+    command_type: type
+    fields: tuple[FieldSpec, ...]
+    permission: Permission
+    handler: Handler
+    template: str | None = None
+    merchant_field: str | None = None
+    """For Permission.MERCHANT: the field a merchant's own id must be in."""
+    moves_money: bool = True
+
+    def __post_init__(self) -> None:
+        attributes = {spec.command_attribute for spec in self.fields}
+        declared = {field.name for field in fields(self.command_type)}
+        assert attributes == declared, (
+            f"{self.name}: fields {sorted(attributes)} != {self.command_type.__name__} "
+            f"{sorted(declared)}"
+        )
+        if self.permission is Permission.MERCHANT:
+            assert self.merchant_field in {spec.name for spec in self.fields}, self.name
+
+    def build(self, values: Mapping[str, Any]) -> Any:
+        return self.command_type(**values)
+
+
+def authorize(spec: CommandSpec, principal: Principal, values: Mapping[str, Any]) -> None:
+    """Raise `Forbidden` unless `principal` may run `spec` with these values."""
+    role = principal.role
+    if role is Role.ANALYST:
+        raise Forbidden("analysts have read-only access")
+    if spec.permission is Permission.ADMIN:
+        if role not in {Role.ADMIN, Role.SYSTEM}:
+            raise Forbidden(f"{spec.name} needs the admin role")
+        return
+    if spec.permission is Permission.OPERATOR:
+        if not principal.is_staff:
+            raise Forbidden(f"{spec.name} is for operators")
+        return
+    if role is Role.MERCHANT:
+        assert spec.merchant_field is not None
+        if values.get(spec.merchant_field) != principal.merchant_id:
+            raise Forbidden(f"{spec.name}: merchants act only on their own wallets")
+        return
+    if not principal.is_staff:
+        raise Forbidden(f"{spec.name} is not allowed for role {role.value}")
+
+
+class Registry:
+    def __init__(self, specs: tuple[CommandSpec, ...]) -> None:
+        names = [spec.name for spec in specs]
+        assert len(names) == len(set(names)), "duplicate command names"
+        self._specs = {spec.name: spec for spec in specs}
+
+    def get(self, name: str) -> CommandSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise NotFound(f"unknown command {name!r}") from None
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self._specs.values())
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def names(self) -> list[str]:
+        return list(self._specs)

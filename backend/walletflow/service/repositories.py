@@ -1,0 +1,257 @@
+"""Small repositories over one open connection (the unit of work's transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from walletflow.db.schema_foundation import idempotency_claims
+from walletflow.db.schema_service import (
+    command_log,
+    feature_flags,
+    fx_quotes,
+    fx_rates,
+    holds,
+    merchants,
+    wallets,
+)
+from walletflow.domain.errors import NotFound
+from walletflow.domain.holds import HoldState
+
+PENDING_RESPONSE: dict[str, Any] = {"status": "pending"}
+
+
+@dataclass(frozen=True)
+class StoredClaim:
+    request_hash: str
+    response: dict[str, Any]
+
+
+class Claims:
+    """Permanent idempotency claims: `(scope, key)` → request hash + stored response."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def claim(self, scope: str, key: str, request_hash: str) -> StoredClaim | None:
+        """Claim the key in this transaction. None: it is ours now. Otherwise the earlier claim.
+
+        A concurrent claimer of the same key blocks on the primary key until this transaction
+        ends, then sees the committed claim (or takes the key if this one rolled back).
+        """
+        inserted = await self._connection.execute(
+            pg_insert(idempotency_claims)
+            .values(scope=scope, key=key, request_hash=request_hash, response=PENDING_RESPONSE)
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(idempotency_claims.c.scope)
+        )
+        if inserted.first() is not None:
+            return None
+        row = (
+            await self._connection.execute(
+                select(idempotency_claims.c.request_hash, idempotency_claims.c.response).where(
+                    idempotency_claims.c.scope == scope, idempotency_claims.c.key == key
+                )
+            )
+        ).one()
+        return StoredClaim(request_hash=row.request_hash, response=row.response)
+
+    async def complete(self, scope: str, key: str, response: dict[str, Any]) -> None:
+        result = await self._connection.execute(
+            update(idempotency_claims)
+            .where(idempotency_claims.c.scope == scope, idempotency_claims.c.key == key)
+            .values(response=response)
+        )
+        assert result.rowcount == 1, "completing a claim that this unit of work does not hold"
+
+
+class CommandLog:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def record(self, **values: Any) -> None:
+        await self._connection.execute(insert(command_log).values(**values))
+
+
+class Wallets:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def ensure_merchant(self, merchant_id: str, name: str | None) -> None:
+        await self._connection.execute(
+            pg_insert(merchants)
+            .values(merchant_id=merchant_id, name=name or merchant_id)
+            .on_conflict_do_nothing(index_elements=["merchant_id"])
+        )
+
+    async def create(self, merchant_id: str, currency: str) -> bool:
+        """Create the wallet; False if it already existed."""
+        result = await self._connection.execute(
+            pg_insert(wallets)
+            .values(merchant_id=merchant_id, currency=currency)
+            .on_conflict_do_nothing(index_elements=["merchant_id", "currency"])
+            .returning(wallets.c.merchant_id)
+        )
+        return result.first() is not None
+
+    async def require(self, merchant_id: str, currency: str) -> None:
+        """Raise NotFound unless the merchant has a wallet in this currency."""
+        found = await self._connection.execute(
+            select(wallets.c.merchant_id).where(
+                wallets.c.merchant_id == merchant_id, wallets.c.currency == currency
+            )
+        )
+        if found.first() is None:
+            raise NotFound(
+                f"merchant {merchant_id} has no {currency} wallet",
+                details={"merchantId": merchant_id, "currency": currency},
+            )
+
+
+@dataclass(frozen=True)
+class Hold:
+    payout_id: str
+    merchant_id: str
+    currency: str
+    asset: str
+    amount_minor: int
+    provider: str
+    destination: dict[str, Any]
+    state: HoldState
+    reserve_tx_id: int
+    settle_tx_id: int | None
+    release_tx_id: int | None
+    provider_reference: str | None
+    reason: str | None
+    created_at: datetime
+    state_changed_at: datetime
+
+
+class Holds:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def insert(self, **values: Any) -> None:
+        await self._connection.execute(insert(holds).values(**values))
+
+    async def lock(self, payout_id: str) -> Hold:
+        """The hold, row-locked until this transaction ends (serialises its transitions)."""
+        row = (
+            await self._connection.execute(
+                select(holds).where(holds.c.payout_id == payout_id).with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"no payout {payout_id}", details={"payoutId": payout_id})
+        values = row._asdict()
+        values["state"] = HoldState(values["state"])
+        return Hold(**values)
+
+    async def transition(self, payout_id: str, **values: Any) -> None:
+        result = await self._connection.execute(
+            update(holds).where(holds.c.payout_id == payout_id).values(**values)
+        )
+        assert result.rowcount == 1
+
+
+class Flags:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def states(self, scopes: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+        """Explicit flag values for these (scope_type, scope_value) pairs; absent = unset."""
+        if not scopes:
+            return {}
+        rows = await self._connection.execute(
+            select(
+                feature_flags.c.scope_type, feature_flags.c.scope_value, feature_flags.c.enabled
+            ).where(
+                and_(tuple_(feature_flags.c.scope_type, feature_flags.c.scope_value).in_(scopes))
+            )
+        )
+        return {(row.scope_type, row.scope_value): row.enabled for row in rows}
+
+    async def set(
+        self, scope_type: str, scope_value: str, enabled: bool, actor: str, at: datetime
+    ) -> None:
+        statement = pg_insert(feature_flags).values(
+            scope_type=scope_type,
+            scope_value=scope_value,
+            enabled=enabled,
+            updated_by=actor,
+            updated_at=at,
+        )
+        await self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["scope_type", "scope_value"],
+                set_={"enabled": enabled, "updated_by": actor, "updated_at": at},
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Quote:
+    quote_id: str
+    merchant_id: str
+    sell_currency: str
+    buy_currency: str
+    sell_amount_minor: int
+    buy_amount_minor: int
+    rate: str
+    expires_at: datetime
+    created_at: datetime
+    deal_tx_id: int | None
+
+
+class FxBook:
+    """FX rates (1 base = rate quote, exact decimal strings) and merchants' quotes."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def set_rate(self, base: str, quote: str, rate: str, actor: str, at: datetime) -> None:
+        statement = pg_insert(fx_rates).values(
+            base_currency=base, quote_currency=quote, rate=rate, updated_by=actor, updated_at=at
+        )
+        await self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["base_currency", "quote_currency"],
+                set_={"rate": rate, "updated_by": actor, "updated_at": at},
+            )
+        )
+
+    async def rate(self, base: str, quote: str) -> str | None:
+        row = (
+            await self._connection.execute(
+                select(fx_rates.c.rate).where(
+                    fx_rates.c.base_currency == base, fx_rates.c.quote_currency == quote
+                )
+            )
+        ).first()
+        return None if row is None else str(row.rate)
+
+    async def insert_quote(self, **values: Any) -> None:
+        await self._connection.execute(insert(fx_quotes).values(**values))
+
+    async def lock_quote(self, quote_id: str) -> Quote:
+        row = (
+            await self._connection.execute(
+                select(fx_quotes).where(fx_quotes.c.quote_id == quote_id).with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"no FX quote {quote_id}", details={"quoteId": quote_id})
+        return Quote(**row._asdict())
+
+    async def mark_booked(self, quote_id: str, deal_tx_id: int) -> None:
+        result = await self._connection.execute(
+            update(fx_quotes)
+            .where(fx_quotes.c.quote_id == quote_id, fx_quotes.c.deal_tx_id.is_(None))
+            .values(deal_tx_id=deal_tx_id)
+        )
+        assert result.rowcount == 1, "a quote is booked once"
