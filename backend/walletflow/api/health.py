@@ -34,15 +34,14 @@ async def _check_database(resources: Resources) -> dict[str, object]:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S), resources.engine.connect() as connection:
-            revision = (
-                await connection.execute(text("SELECT version_num FROM alembic_version"))
-            ).scalar_one_or_none()
+            rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            applied = ",".join(sorted(str(row[0]) for row in rows))
     except Exception as error:
         return {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
     head = head_revision()
     return {
-        "ok": revision == head,
-        "schema_revision": revision,
+        "ok": applied == head,
+        "schema_revision": applied,
         "schema_head": head,
         "latency_ms": round((time.perf_counter() - started) * 1000, 1),
     }

@@ -24,29 +24,41 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Apply migrations up to `revision` (blocking; runs its own event loop)."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Apply migrations up to `revision` (blocking; runs its own event loop). Areas of the
+    schema may branch from a common revision; "heads" applies every branch."""
     command.upgrade(alembic_config(database_url), revision)
 
 
-def head_revision() -> str:
+def head_revisions() -> frozenset[str]:
     script = ScriptDirectory.from_config(alembic_config("postgresql://localhost/unused"))
-    head = script.get_current_head()
-    assert head is not None, "no migrations found"
-    return head
+    heads = frozenset(script.get_heads())
+    assert heads, "no migrations found"
+    return heads
 
 
-async def current_revision(database_url: str) -> str | None:
+def head_revision() -> str:
+    """The heads as one stable string (sorted, comma-separated) for reports."""
+    return ",".join(sorted(head_revisions()))
+
+
+async def current_revisions(database_url: str) -> frozenset[str]:
     engine = create_engine(database_url, pool_size=1)
     try:
         async with engine.connect() as connection:
-            return await connection.run_sync(_current_revision)
+            return await connection.run_sync(_current_heads)
     finally:
         await engine.dispose()
 
 
-def _current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+async def current_revision(database_url: str) -> str | None:
+    """The applied heads as one stable string, or None on an empty database."""
+    heads = await current_revisions(database_url)
+    return ",".join(sorted(heads)) if heads else None
+
+
+def _current_heads(connection: Connection) -> frozenset[str]:
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 async def upgrade_async(database_url: str) -> None:
