@@ -12,6 +12,8 @@ from tests.support.databases import clone_database, create_template, drop_databa
 from tests.support.services import postgres_server_url, redis_server_url
 from walletflow.db.engine import create_engine
 
+pytest_plugins = ["tests.support.service_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
