@@ -21,6 +21,8 @@ SUBCOMMAND_MODULES = (
     "walletflow.entrypoints.db_commands",
     "walletflow.providers.cli",
     "walletflow.numscript.cli",
+    "walletflow.entrypoints.cmd",
+    "walletflow.ledger.cli",
 )
 
 EXIT_CONFIG_ERROR = 2
