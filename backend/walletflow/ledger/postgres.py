@@ -38,9 +38,11 @@ response. Replays return the original result forever; another body raises
 Hash chain without a global lock. Writers never touch the chain. Each transaction row records
 the id of the database transaction that inserted it (`xid`). The sealer (`seal()`, one at a time
 under `pg_try_advisory_xact_lock`) appends to `ledger_log`, in (xid, id) order, every transaction
-whose inserting database transaction has finished (`xid < pg_snapshot_xmin(current snapshot)`):
-no unfinished transaction can later appear before the sealed point, so the order is final and
-gap-free. Each entry's hash is sha256(previous hash ‖ canonical JSON of the transaction and its
+whose inserting database transaction has finished: below a horizon that is the least of the next
+xid and the xids of this database's running backends (`pg_stat_activity.backend_xid`, read
+before the rows are selected). No unfinished transaction can later appear before the sealed
+point, so the order is final and gap-free. (The sealer's role must see the writers' backends in
+`pg_stat_activity`: the same role, or `pg_read_all_stats`.) Each entry's hash is sha256(previous hash ‖ canonical JSON of the transaction and its
 postings). `verify()` walks the log, recomputes every hash from the rows as they are now and
 names the first broken link; it also checks that the volume cache equals the postings. The
 sealer runs from `walletflow ledger verify`, and a worker may call `run_sealer()`.
@@ -1145,15 +1147,20 @@ class PostgresLedger:
                 if last is not None
                 else (0, -1, -1, GENESIS_HASH)
             )
+            horizon = await self._finished_horizon(connection)
             rows = (
                 await connection.execute(
                     text(
                         f"SELECT {_TX_COLUMNS}, t.xid FROM ledger_transactions t "
-                        "WHERE (t.xid, t.id) > (:after_xid, :after_id) "
-                        "AND t.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
+                        "WHERE (t.xid, t.id) > (:after_xid, :after_id) AND t.xid < :horizon "
                         "ORDER BY t.xid, t.id LIMIT :batch"
                     ),
-                    {"after_xid": after_xid, "after_id": after_id, "batch": SEAL_BATCH},
+                    {
+                        "after_xid": after_xid,
+                        "after_id": after_id,
+                        "horizon": horizon,
+                        "batch": SEAL_BATCH,
+                    },
                 )
             ).all()
             if not rows:
@@ -1181,6 +1188,33 @@ class PostgresLedger:
                 {"seqs": seqs, "tx_ids": tx_ids, "xids": xids, "prevs": prevs, "hashes": hashes},
             )
             return len(rows)
+
+    @staticmethod
+    async def _finished_horizon(connection: AsyncConnection) -> int:
+        """A full transaction id below which every transaction that could write ledger rows
+        has finished: the least of the next xid and the xids of this database's backends that
+        are running now. Read BEFORE the statement that selects the rows to seal, so that
+        anything below it is already final in that later statement's snapshot. Backends of
+        other databases (which cannot write our rows) do not hold sealing back."""
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS next_xid, "
+                    "array(SELECT backend_xid::text::bigint FROM pg_stat_activity "
+                    "      WHERE datname = current_database() AND backend_xid IS NOT NULL"
+                    "      AND pid <> pg_backend_pid()) AS running"
+                )
+            )
+        ).one()
+        next_xid = int(row.next_xid)
+        horizon = next_xid
+        epoch_base = next_xid & ~0xFFFF_FFFF
+        for short_xid in row.running or []:
+            full = epoch_base | int(short_xid)
+            if full > next_xid:
+                full -= 1 << 32
+            horizon = min(horizon, full)
+        return horizon
 
     async def verify(self) -> VerifyReport:
         """Walk the chain from the start, recomputing every hash; name the first broken link.
