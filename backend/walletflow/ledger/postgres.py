@@ -37,15 +37,16 @@ response. Replays return the original result forever; another body raises
 
 Hash chain without a global lock. Writers never touch the chain. Each transaction row records
 the id of the database transaction that inserted it (`xid`). The sealer (`seal()`, one at a time
-under `pg_try_advisory_xact_lock`) appends to `ledger_log`, in (xid, id) order, every transaction
-whose inserting database transaction has finished: below a horizon that is the least of the next
-xid and the xids of this database's running backends (`pg_stat_activity.backend_xid`, read
-before the rows are selected). No unfinished transaction can later appear before the sealed
-point, so the order is final and gap-free. (The sealer's role must see the writers' backends in
-`pg_stat_activity`: the same role, or `pg_read_all_stats`.) Each entry's hash is sha256(previous hash ‖ canonical JSON of the transaction and its
-postings). `verify()` walks the log, recomputes every hash from the rows as they are now and
-names the first broken link; it also checks that the volume cache equals the postings. The
-sealer runs from `walletflow ledger verify`, and a worker may call `run_sealer()`.
+under `pg_try_advisory_xact_lock`) appends to `ledger_log`, in (xid, id) order, every
+transaction whose inserting database transaction has finished: below a horizon that is the least
+of the next xid and the xids of this database's running backends
+(`pg_stat_activity.backend_xid`, read before the rows are selected). No unfinished transaction
+can later appear before the sealed point, so the order is final and gap-free. (The sealer's role
+must see the writers' backends in `pg_stat_activity`: the same role, or `pg_read_all_stats`.)
+Each entry's hash is sha256(previous hash ‖ canonical JSON of the transaction and its postings).
+`verify()` walks the log, recomputes every hash from the rows as they are now and names the
+first broken link; it also checks that the volume cache equals the postings. The sealer runs
+from `walletflow ledger verify`, and a worker may call `run_sealer()`.
 
 Bi-temporal. Each transaction has `effective_at` (when it counts; defaults to now) and
 `inserted_at` (when it was recorded). `balances(at=..., effective_at=...)` sums postings
