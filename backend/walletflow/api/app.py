@@ -1,32 +1,108 @@
-"""The Starlette application: routes + middleware + a lifespan that owns the resources."""
+"""The Starlette application: routes + middleware + a lifespan that owns the resources.
+
+Routes: `/healthz`, `/graphql` (HTTP + graphql-transport-ws), `/webhooks/{provider}`,
+`/auth/token`, `/auth/logout`, `/auth/me`, `/auth/google/login`, `/auth/google/callback`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Route, WebSocketRoute
 
+from walletflow.api.auth.authenticator import Authenticator
+from walletflow.api.auth.google import google_oauth
+from walletflow.api.auth.routes import routes as auth_routes
+from walletflow.api.graphql.endpoint import AuthGate, graphql_app
+from walletflow.api.graphql.schema import build_schema
 from walletflow.api.health import healthz
-from walletflow.bootstrap import open_resources
+from walletflow.api.limits import BodySizeLimit
+from walletflow.api.state import ApiState
+from walletflow.api.webhooks import provider_webhook
+from walletflow.bootstrap import build_container, open_resources
 from walletflow.config import Settings
+from walletflow.providers.registry import ProviderRegistry
+from walletflow.service.catalog import build_registry
+from walletflow.service.clock import Clock
 
 log = logging.getLogger(__name__)
 
+DEFAULT_PROVIDERS_FILE = Path(__file__).resolve().parents[3] / "seeds" / "providers.json"
+OAUTH_STATE_MAX_AGE_S = 600
 
-def create_app(settings: Settings, database_url: str, redis_url: str) -> Starlette:
+
+def providers_file() -> Path:
+    return Path(os.environ.get("PROVIDERS_FILE") or DEFAULT_PROVIDERS_FILE)
+
+
+def create_app(
+    settings: Settings,
+    database_url: str,
+    redis_url: str,
+    *,
+    clock: Clock | None = None,
+    providers: ProviderRegistry | None = None,
+    unix_now: Callable[[], float] = time.time,
+) -> Starlette:
     """Build the ASGI app. Resources open in the lifespan, never at import or build time."""
+    schema = build_schema(build_registry(), settings)
+    oauth = google_oauth(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resources = open_resources(settings, database_url, redis_url)
         app.state.resources = resources
+        container = build_container(settings, resources.engine, clock=clock)
+        registry = providers or ProviderRegistry.from_file(providers_file())
+        authenticator = Authenticator(settings, resources.engine, container.clock)
+        app.state.container = container
+        app.state.api = ApiState(
+            resources=resources,
+            container=container,
+            authenticator=authenticator,
+            providers=registry,
+            oauth=oauth,
+            unix_now=unix_now,
+        )
+        if authenticator.open_dev:
+            log.warning(
+                "!!! NO AUTH CONFIGURED: the API is OPEN, every caller is admin (dev only). "
+                "Set AUTH_TOKEN or GOOGLE_CLIENT_ID/SECRET. !!!"
+            )
         try:
             yield
         finally:
+            if providers is None:
+                await registry.aclose()
             await resources.close()
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
-    return Starlette(routes=routes, lifespan=lifespan)
+    graphql = AuthGate(graphql_app(schema, graphql_ide=not settings.is_production))
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/webhooks/{provider}", provider_webhook, methods=["POST"]),
+        *auth_routes,
+    ]
+    middleware = [Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)]
+    if oauth is not None:
+        # authlib keeps the OAuth state here between login and callback (short-lived).
+        middleware.append(
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.session_secret or os.urandom(32).hex(),
+                session_cookie="wf_oauth",
+                max_age=OAUTH_STATE_MAX_AGE_S,
+                same_site="lax",
+                https_only=True,
+            )
+        )
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

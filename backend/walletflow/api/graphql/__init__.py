@@ -1,0 +1,1 @@
+"""The GraphQL API: queries for analysts, one mutation per registry command, subscriptions."""

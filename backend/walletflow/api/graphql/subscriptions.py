@@ -1,0 +1,123 @@
+"""Subscriptions over graphql-transport-ws, driven by the `walletflow:events` Redis stream.
+
+Each subscription follows the stream with its own XREAD BLOCK; derived views (outbox age, the
+manual-review queue) are recomputed once per batch of events (debounced) and sent only when
+they changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+
+import strawberry
+from sqlalchemy import select
+
+from walletflow.api.events import follow
+from walletflow.api.graphql.context import Info
+from walletflow.api.graphql.queries import hold_node, read_outbox_status, transaction_node
+from walletflow.api.graphql.types import Event, Hold, OutboxStatus, Transaction
+from walletflow.db.schema_service import holds
+from walletflow.domain.errors import NotFound, ValidationError
+from walletflow.domain.holds import HoldState
+
+MAX_QUEUE_ITEMS = 200
+MIN_INTERVAL_S = 1
+MAX_INTERVAL_S = 300
+PAYOUT_EVENT_PREFIX = "payout."
+
+
+def _interval_ms(interval_s: int) -> int:
+    if not MIN_INTERVAL_S <= interval_s <= MAX_INTERVAL_S:
+        raise ValidationError(
+            "intervalS out of range", field_errors={"intervalS": f"{MIN_INTERVAL_S}..{MAX_INTERVAL_S}"}
+        )
+    return interval_s * 1000
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Raw events (merchants: only their own).")
+    async def events(
+        self, info: Info, types: list[str] | None = None, merchant_id: str | None = None
+    ) -> AsyncGenerator[Event, None]:
+        context = info.context
+        merchant = context.merchant_scope(merchant_id)
+        wanted = set(types or [])
+        async for batch in follow(context.state.resources.redis):
+            for event in batch:
+                if merchant is not None and event.merchant_id != merchant:
+                    continue
+                if wanted and event.type not in wanted:
+                    continue
+                yield Event(
+                    event_id=event.event_id,
+                    type=event.type,
+                    merchant_id=event.merchant_id,
+                    payload=event.payload,
+                )
+
+    @strawberry.subscription(description="New ledger transactions (merchants: only their own).")
+    async def transactions(
+        self, info: Info, merchant_id: str | None = None
+    ) -> AsyncGenerator[Transaction, None]:
+        context = info.context
+        merchant = context.merchant_scope(merchant_id)
+        seen: set[int] = set()
+        async for batch in follow(context.state.resources.redis):
+            for event in batch:
+                if merchant is not None and event.merchant_id != merchant:
+                    continue
+                tx_id = event.payload.get("transactionId")
+                if not isinstance(tx_id, int) or tx_id in seen:
+                    continue
+                try:
+                    tx = await context.container.ledger.get_transaction(tx_id)
+                except NotFound:
+                    continue
+                seen.add(tx_id)
+                if len(seen) > MAX_QUEUE_ITEMS:
+                    seen.clear()
+                yield transaction_node(tx)
+
+    @strawberry.subscription(
+        description="Outbox status: when events flow, and at least every intervalS seconds."
+    )
+    async def outbox_age(
+        self, info: Info, interval_s: int = 10
+    ) -> AsyncGenerator[OutboxStatus, None]:
+        context = info.context
+        context.require_staff_or_analyst()
+        block_ms = _interval_ms(interval_s)
+        yield await read_outbox_status(context)
+        last_sent = time.monotonic()
+        async for batch in follow(context.state.resources.redis, block_ms=block_ms):
+            if not batch and time.monotonic() - last_sent < interval_s:
+                continue
+            yield await read_outbox_status(context)
+            last_sent = time.monotonic()
+
+    @strawberry.subscription(description="The manual-review queue, each time it changes.")
+    async def manual_review_queue(self, info: Info) -> AsyncGenerator[list[Hold], None]:
+        context = info.context
+        context.require_staff_or_analyst()
+
+        async def snapshot() -> list[Hold]:
+            statement = (
+                select(holds)
+                .where(holds.c.state == HoldState.MANUAL_REVIEW.value)
+                .order_by(holds.c.created_at, holds.c.payout_id)
+                .limit(MAX_QUEUE_ITEMS)
+            )
+            async with context.container.engine.connect() as conn:
+                return [hold_node(row) for row in await conn.execute(statement)]
+
+        current = await snapshot()
+        yield current
+        async for batch in follow(context.state.resources.redis):
+            if not any(event.type.startswith(PAYOUT_EVENT_PREFIX) for event in batch):
+                continue
+            fresh = await snapshot()
+            if [(h.payout_id, h.state) for h in fresh] != [(h.payout_id, h.state) for h in current]:
+                current = fresh
+                yield current

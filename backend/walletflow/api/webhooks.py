@@ -1,0 +1,53 @@
+"""`POST /webhooks/{provider}`: a provider tells walletflow a payout settled or failed, or a
+pay-in arrived. HMAC-SHA256 over the raw body with the provider's secret and a timestamp
+tolerance; a forged or stale signature is refused (401) before anything is parsed or written.
+The event then runs its command once, forever (`service.webhooks`, deduplicated by
+`(provider, provider_reference)`)."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from walletflow.api.errors import error_response
+from walletflow.api.state import api_state
+from walletflow.domain.errors import ValidationError, WalletflowError
+from walletflow.providers.events import MAX_EVENT_BODY_BYTES, parse_provider_event
+from walletflow.providers.signing import SIGNATURE_HEADER, verify
+from walletflow.service.webhooks import handle_provider_event
+
+log = logging.getLogger(__name__)
+
+
+async def _bounded_body(request: Request) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_EVENT_BODY_BYTES:
+            raise ValidationError(
+                f"webhook body larger than {MAX_EVENT_BODY_BYTES} bytes",
+                field_errors={"body": "too large"},
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def provider_webhook(request: Request) -> Response:
+    state = api_state(request)
+    provider = str(request.path_params["provider"])
+    try:
+        config = state.providers.config(provider)
+        body = await _bounded_body(request)
+        verify(config.secret, body, request.headers.get(SIGNATURE_HEADER), state.unix_now())
+        event = parse_provider_event(body)
+        container = state.container
+        outcome = await handle_provider_event(
+            container.bus, container.engine, container.clock, provider, event
+        )
+    except WalletflowError as error:
+        log.info("webhook from %s refused: %s", provider[:64], error.code)
+        return error_response(error)
+    return JSONResponse({**outcome.body, "replayed": outcome.replayed})
