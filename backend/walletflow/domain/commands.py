@@ -195,7 +195,7 @@ class RebuildCoa:
 
 @dataclass(frozen=True)
 class RebuildStatements:
-    pass
+    full: bool
 
 
 @dataclass(frozen=True)

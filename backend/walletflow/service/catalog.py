@@ -6,7 +6,14 @@ from __future__ import annotations
 from walletflow.domain import commands as c
 from walletflow.service.fields import FieldKind as K
 from walletflow.service.fields import FieldSpec as F
-from walletflow.service.handlers import admin, corrections, payouts, treasury, wallets
+from walletflow.service.handlers import (
+    admin,
+    corrections,
+    payouts,
+    reporting_admin,
+    treasury,
+    wallets,
+)
 from walletflow.service.registry import CommandGroup as G
 from walletflow.service.registry import CommandSpec, Permission, Registry
 
@@ -363,6 +370,28 @@ ADMIN_SPECS: tuple[CommandSpec, ...] = (
         fields=(),
         permission=Permission.ADMIN,
         handler=admin.rebuild_templates,
+        moves_money=False,
+    ),
+    CommandSpec(
+        name="rebuildCoa",
+        title="Rebuild chart of accounts",
+        description="Reload the chart of accounts and GL mappings from the seed CSV files.",
+        group=G.ADMIN,
+        command_type=c.RebuildCoa,
+        fields=(),
+        permission=Permission.ADMIN,
+        handler=reporting_admin.rebuild_coa,
+        moves_money=False,
+    ),
+    CommandSpec(
+        name="rebuildStatements",
+        title="Rebuild statements",
+        description="Apply new postings to the statements read model (full: rebuild it all).",
+        group=G.ADMIN,
+        command_type=c.RebuildStatements,
+        fields=(F("full", K.BOOLEAN, "Full rebuild", required=False, default=False),),
+        permission=Permission.ADMIN,
+        handler=reporting_admin.rebuild_statements,
         moves_money=False,
     ),
     CommandSpec(
