@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from walletflow.config import Settings, load_settings
+from walletflow.config import ConfigError, Settings, load_settings
 from walletflow.embedded import embedded_services
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,22 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 def add_parser(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="run the API (Starlette + GraphQL) with uvicorn")
     serve.set_defaults(func=_serve)
+    from walletflow.workers.jobs_help import WORKER_DESCRIPTION
+
     worker = subparsers.add_parser(
         "worker",
         help="run an arq worker (outbox relay, statements, payout saga); several may run",
-        description="Run one arq worker process on REDIS_URL. Start as many as you like: jobs "
-        "are claimed through Redis and every job is idempotent.",
+        description=WORKER_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    worker.add_argument(
+        "--burst", action="store_true", help="run the due jobs once, then exit (for scripts)"
+    )
+    worker.add_argument(
+        "--max-jobs",
+        type=int,
+        default=20,
+        help="jobs this process runs concurrently (default %(default)s)",
     )
     worker.set_defaults(func=_worker)
     run = subparsers.add_parser(
@@ -98,7 +109,9 @@ def _worker(args: argparse.Namespace) -> int:
         upgrade(database_url)
         os.environ["DATABASE_URL"] = database_url
         os.environ["REDIS_URL"] = redis_url
-        run_worker(worker_settings(redis_url))
+        if not 1 <= args.max_jobs <= 1000:
+            raise ConfigError("--max-jobs", "must be between 1 and 1000")
+        run_worker(worker_settings(redis_url, burst=args.burst, max_jobs=args.max_jobs))
     return 0
 
 

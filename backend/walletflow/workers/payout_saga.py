@@ -1,0 +1,566 @@
+"""The payout saga: submit → requery (bounded backoff) → settle | release | manual review.
+
+State lives in Postgres (`payout_sagas`), one row per payout, so any worker can continue any
+saga. A worker owns a saga only while it holds its lease (`lease_owner`, `lease_expires_at`,
+taken with a conditional UPDATE on expired leases, `FOR UPDATE SKIP LOCKED`); every write of a
+step is conditional on still owning it. A worker killed with `kill -9` at any point simply stops
+renewing: once the lease expires another worker takes the saga from its last recorded state.
+
+    pending_submit ─► submitted ─► (final answer) ─────────────► completing ─► done
+                          │                                          ▲   │
+                          └─► requerying ─(final answer)─────────────┘   └─► manual_review
+                                  └─(budget spent, still no answer)──┘
+
+Why nothing is paid twice, settled twice or lost:
+- the payout_id is the provider's idempotency key: a resubmit after a crash returns the first
+  payout, it never creates a second one;
+- completions go through the command bus with deterministic idempotency keys
+  (`saga:<payout_id>:settle|release|manual_review`) and inputs rebuilt from the saga row, so a
+  crash between the bus commit and the saga's own update replays the stored result;
+- settle and release are exclusive in the database (holds constraint);
+- a reserved hold with no saga row is picked up by every tick (`start_sagas_for_reserved_holds`),
+  so a payout reserved while the relay was down still gets its saga.
+
+DESIGN rule 6: PENDING, UNKNOWN, timeouts and 5xx are requeried, never treated as failures; when
+the requery budget is spent the payout goes to manual review, never to a release. Only a
+definitive FAILED releases the hold. A hold already settled/released (a provider webhook or an
+operator got there first) ends the saga cleanly. With completion gating on, a completion refused
+by a disabled flag (`FLAG_DENIED`) waits and is retried later; it is not a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from walletflow.db.schema_service import holds
+from walletflow.db.schema_workers import payout_sagas
+from walletflow.domain.errors import (
+    FlagDenied,
+    IllegalStateTransition,
+    ValidationError,
+    WalletflowError,
+)
+from walletflow.domain.principals import SYSTEM_SAGA
+from walletflow.providers.http_rail import REASON_NOT_FOUND
+from walletflow.providers.port import OutcomeStatus, PayoutRequest, ProviderOutcome, ProviderPort
+from walletflow.service.bus import CommandBus
+from walletflow.workers.config import SagaConfig
+
+log = logging.getLogger(__name__)
+
+MAX_COMPLETION_ATTEMPTS = 10
+"""Failed attempts to record a completion (other than flag gating) before escalating."""
+MAX_RAW_CHARS = 2000
+REASON_PROVIDER_NOT_CONFIGURED = "PROVIDER_NOT_CONFIGURED"
+
+
+class SagaState(StrEnum):
+    PENDING_SUBMIT = "pending_submit"
+    SUBMITTED = "submitted"
+    REQUERYING = "requerying"
+    COMPLETING = "completing"
+    DONE = "done"
+    MANUAL_REVIEW = "manual_review"
+
+
+class Completion(StrEnum):
+    SETTLE = "settle"
+    RELEASE = "release"
+    MANUAL_REVIEW = "manual_review"
+
+
+COMPLETION_COMMANDS = {
+    Completion.SETTLE: "settleHold",
+    Completion.RELEASE: "releaseHold",
+    Completion.MANUAL_REVIEW: "markPayoutManualReview",
+}
+FINISHED_HOLD_STATES = frozenset({"settled", "released"})
+
+
+class ProviderLookup(Protocol):
+    """What the saga needs of `ProviderRegistry`."""
+
+    def get(self, name: str) -> ProviderPort: ...
+
+
+@dataclass(frozen=True)
+class SagaRow:
+    payout_id: str
+    state: SagaState
+    attempts: int
+    completion: Completion | None
+    provider_reference: str | None
+    last_outcome: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class HoldView:
+    payout_id: str
+    merchant_id: str
+    asset: str
+    amount_minor: int
+    provider: str
+    destination: dict[str, Any]
+    state: str
+
+
+@dataclass
+class SagaTickReport:
+    started: int = 0
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"started": self.started, "claimed": self.claimed, "outcomes": dict(self.outcomes)}
+
+
+def requery_delay_s(config: SagaConfig, requeries_done: int) -> float:
+    """Delay before the next requery: base, 2·base, 4·base, … capped."""
+    assert requeries_done >= 0
+    exponent = min(requeries_done, 32)
+    return float(min(config.backoff_cap_s, config.backoff_base_s * 2**exponent))
+
+
+async def start_sagas(connection: AsyncConnection, payout_ids: list[str]) -> int:
+    """Create a `pending_submit` saga for each payout that has none; returns how many."""
+    if not payout_ids:
+        return 0
+    statement = (
+        pg_insert(payout_sagas)
+        .values([{"payout_id": pid, "state": SagaState.PENDING_SUBMIT.value} for pid in payout_ids])
+        .on_conflict_do_nothing(index_elements=["payout_id"])
+        .returning(payout_sagas.c.payout_id)
+    )
+    return len((await connection.execute(statement)).all())
+
+
+async def start_sagas_for_reserved_holds(connection: AsyncConnection, limit: int) -> int:
+    """The backstop: a saga for every reserved hold without one (relay down, saga rows lost)."""
+    assert 1 <= limit <= 10_000
+    result = await connection.execute(
+        text(
+            "INSERT INTO payout_sagas (payout_id, state)"
+            " SELECT h.payout_id, 'pending_submit' FROM holds h"
+            " LEFT JOIN payout_sagas s ON s.payout_id = h.payout_id"
+            " WHERE h.state = 'reserved' AND s.payout_id IS NULL"
+            " ORDER BY h.created_at LIMIT :limit"
+            " ON CONFLICT (payout_id) DO NOTHING RETURNING payout_id"
+        ),
+        {"limit": limit},
+    )
+    return len(result.all())
+
+
+async def saga_counts(connection: AsyncConnection) -> dict[str, int]:
+    """Sagas per state, for metrics and the dashboard."""
+    rows = await connection.execute(
+        select(payout_sagas.c.state, func.count()).group_by(payout_sagas.c.state)
+    )
+    counts = {state.value: 0 for state in SagaState}
+    for state, count in rows.all():
+        counts[str(state)] = int(count)
+    return counts
+
+
+_CLAIM_SQL = text(
+    "UPDATE payout_sagas AS s"
+    " SET lease_owner = :owner, lease_expires_at = now() + make_interval(secs => :lease_s)"
+    " FROM (SELECT payout_id FROM payout_sagas"
+    "       WHERE state NOT IN ('done', 'manual_review') AND next_attempt_at <= now()"
+    "         AND (lease_expires_at IS NULL OR lease_expires_at < now())"
+    "       ORDER BY next_attempt_at LIMIT :batch FOR UPDATE SKIP LOCKED) AS due"
+    " WHERE s.payout_id = due.payout_id"
+    "   AND (s.lease_expires_at IS NULL OR s.lease_expires_at < now())"
+    " RETURNING s.payout_id, s.state, s.attempts, s.completion, s.provider_reference,"
+    "           s.last_outcome"
+)
+
+_SAVE_SQL = text(
+    "UPDATE payout_sagas SET state = :state, attempts = :attempts, completion = :completion,"
+    " provider_reference = :provider_reference, last_outcome = CAST(:last_outcome AS JSONB),"
+    " last_error = :last_error, updated_at = now(),"
+    " next_attempt_at = now() + make_interval(secs => :delay_s),"
+    " lease_owner = CASE WHEN :keep_lease THEN lease_owner END,"
+    " lease_expires_at = CASE WHEN :keep_lease"
+    "   THEN now() + make_interval(secs => :lease_s) END"
+    " WHERE payout_id = :payout_id AND lease_owner = :owner"
+    "   AND lease_expires_at > now()"
+    " RETURNING payout_id"
+)
+
+
+def _row(mapping: Mapping[Any, Any]) -> SagaRow:
+    completion = mapping["completion"]
+    return SagaRow(
+        payout_id=mapping["payout_id"],
+        state=SagaState(mapping["state"]),
+        attempts=int(mapping["attempts"]),
+        completion=Completion(completion) if completion else None,
+        provider_reference=mapping["provider_reference"],
+        last_outcome=mapping["last_outcome"],
+    )
+
+
+def _outcome_json(outcome: ProviderOutcome) -> dict[str, Any]:
+    raw = str(outcome.raw)
+    return {
+        "status": outcome.status.value,
+        "reason": outcome.reason,
+        "providerReference": outcome.provider_reference,
+        "raw": raw if len(raw) <= MAX_RAW_CHARS else raw[:MAX_RAW_CHARS] + "…",
+    }
+
+
+class _LeaseLost(Exception):
+    """Another worker owns the saga now; this one stops touching it."""
+
+
+class PayoutSagaRunner:
+    """Advances due sagas. One per worker process; `owner` names it in leases."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bus: CommandBus,
+        providers: ProviderLookup,
+        config: SagaConfig,
+        owner: str,
+        *,
+        callback_base_url: str | None = None,
+    ) -> None:
+        assert owner
+        self.engine = engine
+        self.bus = bus
+        self.providers = providers
+        self.config = config
+        self.owner = owner
+        self.callback_base_url = callback_base_url
+
+    async def tick(self) -> SagaTickReport:
+        """Start sagas for orphaned reserved holds, then advance every due saga (bounded)."""
+        report = SagaTickReport()
+        async with self.engine.begin() as connection:
+            report.started = await start_sagas_for_reserved_holds(
+                connection, self.config.start_scan_batch
+            )
+            rows = (
+                (
+                    await connection.execute(
+                        _CLAIM_SQL,
+                        {
+                            "owner": self.owner,
+                            "lease_s": self.config.lease_s,
+                            "batch": self.config.batch,
+                        },
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        claimed = [_row(row) for row in rows]
+        report.claimed = len(claimed)
+        results = await asyncio.gather(*(self.run_claimed(row) for row in claimed))
+        for result in results:
+            report.outcomes[result] = report.outcomes.get(result, 0) + 1
+        return report
+
+    async def run_claimed(self, row: SagaRow) -> str:
+        """Chain a bounded number of steps on one claimed saga; returns what became of it."""
+        current: SagaRow | None = row
+        try:
+            for _ in range(self.config.max_steps_per_claim):
+                assert current is not None
+                current = await self._step(current)
+                if current is None:
+                    break
+            else:
+                assert current is not None
+                await self._save(current, delay_s=0.0)
+                return "yielded"
+        except _LeaseLost:
+            log.info("saga %s: lease lost, another worker continues", row.payout_id)
+            return "lease_lost"
+        except Exception:
+            log.exception(
+                "saga %s: unexpected error; retrying after the backoff cap", row.payout_id
+            )
+            with contextlib.suppress(_LeaseLost):
+                await self._save(
+                    current or row,
+                    delay_s=self.config.backoff_cap_s,
+                    last_error="unexpected worker error (see logs)",
+                )
+            return "error"
+        return await self._state_of(row.payout_id)
+
+    async def _state_of(self, payout_id: str) -> str:
+        async with self.engine.connect() as connection:
+            state = (
+                await connection.execute(
+                    select(payout_sagas.c.state).where(payout_sagas.c.payout_id == payout_id)
+                )
+            ).scalar_one()
+        return str(state)
+
+    # --- steps ---------------------------------------------------------------------------------
+    async def _step(self, row: SagaRow) -> SagaRow | None:
+        """One step. Returns the saga to continue with now, or None when it waits or ended."""
+        hold = await self._hold(row.payout_id)
+        if hold is None:
+            log.error("saga %s has no hold; ending it", row.payout_id)
+            await self._save(row, state=SagaState.DONE, last_error="hold not found")
+            return None
+        if row.state is SagaState.COMPLETING:
+            # Straight to the bus: a replay of our own committed completion returns its stored
+            # result; a hold finished by someone else answers ILLEGAL_STATE_TRANSITION.
+            return await self._complete(row, hold)
+        if hold.state in FINISHED_HOLD_STATES:
+            await self._save(row, state=SagaState.DONE, last_error=f"hold already {hold.state}")
+            return None
+        if row.state in (SagaState.PENDING_SUBMIT, SagaState.SUBMITTED):
+            if hold.state != "reserved":
+                await self._save(
+                    row, state=SagaState.DONE, last_error=f"hold {hold.state} before submit"
+                )
+                return None
+            return await self._submit(row, hold)
+        if row.state is SagaState.REQUERYING:
+            return await self._requery(row, hold)
+        raise AssertionError(f"saga {row.payout_id} claimed in final state {row.state}")
+
+    async def _submit(self, row: SagaRow, hold: HoldView) -> SagaRow | None:
+        try:
+            request = self._request(hold)
+        except ValidationError as error:
+            outcome = ProviderOutcome.unknown(f"INVALID_PAYOUT_REQUEST: {error.field_errors}")
+            return await self._enter_completing(
+                row, Completion.MANUAL_REVIEW, outcome, f"cannot submit: {outcome.reason}"
+            )
+        # Record that a submit may be in flight before making it (audit; resume resubmits).
+        submitted = await self._save(row, state=SagaState.SUBMITTED, keep_lease=True)
+        outcome = await self._call(hold.provider, "submit", request)
+        return await self._after_answer(submitted, hold, outcome, requeries_done=0)
+
+    async def _requery(self, row: SagaRow, hold: HoldView) -> SagaRow | None:
+        outcome = await self._call(hold.provider, "query", None, payout_id=row.payout_id)
+        if outcome.status is OutcomeStatus.UNKNOWN and outcome.reason == REASON_NOT_FOUND:
+            # The first submit may never have arrived: resubmit (idempotent by payout_id).
+            try:
+                request = self._request(hold)
+            except ValidationError:
+                request = None
+            if request is not None:
+                outcome = await self._call(hold.provider, "submit", request)
+        return await self._after_answer(row, hold, outcome, requeries_done=row.attempts + 1)
+
+    async def _after_answer(
+        self, row: SagaRow, hold: HoldView, outcome: ProviderOutcome, *, requeries_done: int
+    ) -> SagaRow | None:
+        if outcome.status is OutcomeStatus.SUCCEEDED:
+            return await self._enter_completing(
+                row, Completion.SETTLE, outcome, None, reference=outcome.provider_reference
+            )
+        if outcome.status is OutcomeStatus.FAILED:
+            reason = f"provider {hold.provider} refused the payout: {outcome.reason}"
+            return await self._enter_completing(row, Completion.RELEASE, outcome, reason)
+        if requeries_done >= self.config.requery_max:
+            reason = (
+                f"no definitive answer from {hold.provider} after {requeries_done} requeries"
+                f" (last: {outcome.status.value}, {outcome.reason})"
+            )
+            return await self._enter_completing(row, Completion.MANUAL_REVIEW, outcome, reason)
+        await self._save(
+            row,
+            state=SagaState.REQUERYING,
+            attempts=requeries_done,
+            last_outcome=_outcome_json(outcome),
+            reference=outcome.provider_reference or row.provider_reference,
+            delay_s=requery_delay_s(self.config, requeries_done),
+            last_error=None,
+        )
+        return None
+
+    async def _enter_completing(
+        self,
+        row: SagaRow,
+        completion: Completion,
+        outcome: ProviderOutcome,
+        reason: str | None,
+        *,
+        reference: str | None = None,
+    ) -> SagaRow:
+        last_outcome = {**_outcome_json(outcome), "completionReason": reason}
+        return await self._save(
+            row,
+            state=SagaState.COMPLETING,
+            attempts=0,
+            completion=completion,
+            reference=reference or row.provider_reference,
+            last_outcome=last_outcome,
+            keep_lease=True,
+            last_error=None,
+        )
+
+    async def _complete(self, row: SagaRow, hold: HoldView) -> SagaRow | None:
+        assert row.completion is not None, f"saga {row.payout_id} completing without a target"
+        completion = row.completion
+        name = COMPLETION_COMMANDS[completion]
+        raw_input: dict[str, Any] = {"payout_id": row.payout_id}
+        reason = (row.last_outcome or {}).get("completionReason") or "payout saga"
+        if completion is Completion.SETTLE:
+            if row.provider_reference:
+                raw_input["provider_reference"] = row.provider_reference
+        else:
+            raw_input["reason"] = str(reason)[:500]
+        key = f"saga:{row.payout_id}:{completion.value}"
+        try:
+            await self.bus.execute(name, raw_input, SYSTEM_SAGA, key)
+        except FlagDenied as error:
+            # Completion gating: a hard freeze holds the completion; it is not a failure.
+            await self._save(
+                row, delay_s=self.config.gated_retry_s, last_error=f"{error.code}: {error}"
+            )
+            return None
+        except IllegalStateTransition as error:
+            await self._save(row, state=SagaState.DONE, last_error=f"{error.code}: {error}")
+            return None
+        except WalletflowError as error:
+            return await self._completion_failed(row, f"{error.code}: {error}")
+        final = (
+            SagaState.MANUAL_REVIEW if completion is Completion.MANUAL_REVIEW else SagaState.DONE
+        )
+        await self._save(row, state=final, last_error=None)
+        return None
+
+    async def _completion_failed(self, row: SagaRow, error: str) -> SagaRow | None:
+        attempts = row.attempts + 1
+        log.warning("saga %s: %s failed (%d): %s", row.payout_id, row.completion, attempts, error)
+        if attempts < MAX_COMPLETION_ATTEMPTS:
+            await self._save(
+                row,
+                attempts=attempts,
+                delay_s=requery_delay_s(self.config, attempts - 1),
+                last_error=error,
+            )
+            return None
+        if row.completion is not Completion.MANUAL_REVIEW:
+            # Never guess: a completion that cannot be recorded goes to a person.
+            outcome = ProviderOutcome.unknown(f"COMPLETION_FAILED: {error}")
+            reason = f"could not record {row.completion}: {error}"
+            return await self._enter_completing(
+                row, Completion.MANUAL_REVIEW, outcome, reason[:500]
+            )
+        await self._save(row, state=SagaState.MANUAL_REVIEW, last_error=error)
+        return None
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _request(self, hold: HoldView) -> PayoutRequest:
+        callback_url = None
+        if self.callback_base_url:
+            callback_url = f"{self.callback_base_url.rstrip('/')}/webhooks/{hold.provider}"
+        return PayoutRequest(
+            payout_id=hold.payout_id,
+            merchant_id=hold.merchant_id,
+            asset=hold.asset,
+            amount_minor=hold.amount_minor,
+            destination=hold.destination,
+            callback_url=callback_url,
+        )
+
+    async def _call(
+        self,
+        provider_name: str,
+        operation: str,
+        request: PayoutRequest | None,
+        *,
+        payout_id: str | None = None,
+    ) -> ProviderOutcome:
+        try:
+            provider = self.providers.get(provider_name)
+        except WalletflowError:
+            return ProviderOutcome.unknown(REASON_PROVIDER_NOT_CONFIGURED)
+        if operation == "submit":
+            assert request is not None
+            return await provider.submit_payout(request)
+        assert payout_id is not None
+        return await provider.query_payout(payout_id)
+
+    async def _hold(self, payout_id: str) -> HoldView | None:
+        async with self.engine.connect() as connection:
+            row = (
+                (await connection.execute(select(holds).where(holds.c.payout_id == payout_id)))
+                .mappings()
+                .one_or_none()
+            )
+        if row is None:
+            return None
+        return HoldView(
+            payout_id=row["payout_id"],
+            merchant_id=row["merchant_id"],
+            asset=row["asset"],
+            amount_minor=int(row["amount_minor"]),
+            provider=row["provider"],
+            destination=dict(row["destination"]),
+            state=row["state"],
+        )
+
+    async def _save(
+        self,
+        row: SagaRow,
+        *,
+        state: SagaState | None = None,
+        attempts: int | None = None,
+        completion: Completion | None = None,
+        reference: str | None = None,
+        last_outcome: dict[str, Any] | None = None,
+        last_error: str | None = None,
+        delay_s: float = 0.0,
+        keep_lease: bool = False,
+    ) -> SagaRow:
+        """Write the saga's next state if this worker still holds the lease (else `_LeaseLost`).
+        `keep_lease` renews the lease to continue at once; otherwise the lease is released and
+        the saga is due again after `delay_s`."""
+        assert delay_s >= 0.0
+        updated = SagaRow(
+            payout_id=row.payout_id,
+            state=state or row.state,
+            attempts=row.attempts if attempts is None else attempts,
+            completion=completion or row.completion,
+            provider_reference=reference or row.provider_reference,
+            last_outcome=last_outcome if last_outcome is not None else row.last_outcome,
+        )
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                _SAVE_SQL,
+                {
+                    "state": updated.state.value,
+                    "attempts": updated.attempts,
+                    "completion": updated.completion.value if updated.completion else None,
+                    "provider_reference": updated.provider_reference,
+                    "last_outcome": (
+                        json.dumps(updated.last_outcome)
+                        if updated.last_outcome is not None
+                        else None
+                    ),
+                    "last_error": last_error,
+                    "delay_s": float(delay_s),
+                    "keep_lease": keep_lease,
+                    "lease_s": self.config.lease_s,
+                    "payout_id": row.payout_id,
+                    "owner": self.owner,
+                },
+            )
+            if result.first() is None:
+                raise _LeaseLost(row.payout_id)
+        return updated
