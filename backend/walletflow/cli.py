@@ -21,12 +21,9 @@ SUBCOMMAND_MODULES = (
     "walletflow.entrypoints.db_commands",
     "walletflow.providers.cli",
     "walletflow.numscript.cli",
-    "walletflow.api.cli",
-    "walletflow.api.auth.cli",
     "walletflow.workers.cli",
     "walletflow.entrypoints.cmd",
     "walletflow.ledger.cli",
-    "walletflow.reporting.cli",
 )
 
 EXIT_CONFIG_ERROR = 2
