@@ -21,7 +21,8 @@ SUBCOMMAND_MODULES = (
     "walletflow.entrypoints.db_commands",
     "walletflow.providers.cli",
     "walletflow.numscript.cli",
-    "walletflow.workers.cli",
+    "walletflow.api.cli",
+    "walletflow.api.auth.cli",
     "walletflow.entrypoints.cmd",
     "walletflow.ledger.cli",
 )

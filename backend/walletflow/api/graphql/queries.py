@@ -146,7 +146,7 @@ def transaction_node(tx: LedgerTransaction) -> Transaction:
                 source=posting.source,
                 destination=posting.destination,
                 asset=posting.asset,
-                amount_minor=BigInt(posting.amount),
+                amount_minor=BigInt(posting.amount_minor),
                 effective_at=tx.effective_at,
             )
             for index, posting in enumerate(tx.postings)

@@ -7,6 +7,7 @@ from typing import Any, NewType
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.scalar import ScalarDefinition
 
 MAX_SCALAR_DIGITS = 40
 
@@ -33,23 +34,25 @@ def _parse_amount(value: Any) -> str | int:
     raise ValueError("Amount must be a decimal string or an integer of minor units")
 
 
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
-    name="BigInt",
-    description="An exact integer (minor units, ids). Serialized as a string of digits.",
-    serialize=lambda value: str(value),
-    parse_value=_parse_big_int,
-)
+BigInt = NewType("BigInt", int)
+Amount = NewType("Amount", str)
 
-Amount = strawberry.scalar(
-    NewType("Amount", str),
-    name="Amount",
-    description=(
-        'Money in the command\'s currency: a decimal string in major units ("1500.25") or an '
-        "integer of minor units (150025). Floats are refused."
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description="An exact integer (minor units, ids). Serialized as a string of digits.",
+        serialize=str,
+        parse_value=_parse_big_int,
     ),
-    serialize=lambda value: str(value),
-    parse_value=_parse_amount,
-)
+    Amount: strawberry.scalar(
+        name="Amount",
+        description=(
+            'Money in the command\'s currency: a decimal string in major units ("1500.25") or '
+            "an integer of minor units (150025). Floats are refused."
+        ),
+        serialize=str,
+        parse_value=_parse_amount,
+    ),
+}
 
-__all__ = ["JSON", "Amount", "BigInt"]
+__all__ = ["JSON", "SCALAR_MAP", "Amount", "BigInt"]

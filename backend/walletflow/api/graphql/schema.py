@@ -13,11 +13,13 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
 
 from walletflow.api.graphql.limits import cost_limit_rule
 from walletflow.api.graphql.mutations import mutation_fields
 from walletflow.api.graphql.queries import Query
+from walletflow.api.graphql.scalars import SCALAR_MAP
 from walletflow.api.graphql.subscriptions import Subscription
 from walletflow.config import Settings
 from walletflow.domain.errors import WalletflowError
@@ -59,5 +61,9 @@ def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
-        query=Query, mutation=mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
