@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES = (
     "walletflow.numscript.cli",
     "walletflow.api.cli",
     "walletflow.api.auth.cli",
+    "walletflow.workers.cli",
     "walletflow.entrypoints.cmd",
     "walletflow.ledger.cli",
 )

@@ -7,7 +7,9 @@ Each bounded area defines its tables in its own module (`db/schema_*.py`) agains
 from __future__ import annotations
 
 from walletflow.db import (
+    schema_api,  # noqa: F401  (registers the API tables)
     schema_ledger,  # noqa: F401  (registers the ledger tables)
+    schema_reporting,  # noqa: F401  (registers the reporting tables)
     schema_service,  # noqa: F401  (registers the service tables)
     schema_workers,  # noqa: F401  (registers the worker tables)
 )
