@@ -38,7 +38,7 @@ DEFAULT_HOT: tuple[str, ...] = (
     "gps:**",
     "fx:**",
 )
-DEFAULT_SHARD_COUNT = 16
+DEFAULT_SHARD_COUNT = 32
 MAX_SHARD_COUNT = 256
 
 

@@ -23,9 +23,10 @@ as a variable can still meet a crossing writer; PostgreSQL then aborts one, whic
 standalone mode and reported as `Unavailable`, retryable, in bound mode.)
 
 Hot accounts. `world`, fees, VAT and provider settlement accounts appear in nearly every
-pay-in. Accounts the policy marks hot keep their volumes in `shard_count` rows; a write picks one
-shard at random, so concurrent writers rarely meet on a row lock; a balance is the sum of the
-shards. Accounts that may go negative need no check at all. A debit of a hot account that may
+pay-in. Accounts the policy marks hot keep their volumes in `shard_count` rows; a write uses the
+home shard of its pooled connection (handed out round robin), so concurrent writers do not meet
+on a row lock while there are at least as many shards as busy connections; a balance is the sum
+of the shards. Accounts that may go negative need no check at all. A debit of a hot account that may
 NOT go negative (say fees paid out) locks all its shards in order and spreads the debit so that
 no shard goes negative, keeping the per-row CHECK valid and the sum exact.
 
@@ -52,7 +53,8 @@ Bi-temporal. Each transaction has `effective_at` (when it counts; defaults to no
 `inserted_at` (when it was recorded). `balances(at=..., effective_at=...)` sums postings
 recorded up to `at` and effective up to `effective_at`; without either it sums the volume shards.
 
-Unit of work. `PostgresLedger(engine)` runs each call in its own transaction.
+Unit of work. `PostgresLedger(engine)` runs each call in its own transaction (a post that is
+just the one write statement runs as that statement's implicit transaction: one round trip).
 `ledger.bound(connection)` returns the same ledger on a caller's open transaction: it never
 commits or rolls back; after an error the caller rolls back.
 """
@@ -62,6 +64,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import itertools
 import json
 import logging
 import random
@@ -108,6 +111,9 @@ from walletflow.ledger.scripts import ProgramCache, needed_balances, run_program
 from walletflow.numscript import Program
 
 log = logging.getLogger(__name__)
+
+SHARD_INFO_KEY = "walletflow.ledger.home_shard"
+_HOME_SHARDS = itertools.count(random.randrange(1 << 16))
 
 R = TypeVar("R")
 
@@ -396,6 +402,19 @@ def _monetary_asset(value: str) -> str | None:
     return head if tail and head[:1].isalpha() and head[:1].isupper() else None
 
 
+def _fits_one_statement(request: PostRequest, policy: OverdraftPolicy) -> bool:
+    """True when the whole post is the single write statement (explicit postings, no
+    idempotency key, no dry run, no debit of a hot protected account), so it may run as its
+    own implicit transaction: one round trip instead of BEGIN, write, COMMIT."""
+    if request.script is not None or request.idempotency_key is not None or request.dry_run:
+        return False
+    for (account, _), (_, output_minor) in net_movements(request.postings).items():
+        hot = policy.is_hot(account)
+        if hot and output_minor > 0 and not policy.may_go_negative(account):
+            return False
+    return True
+
+
 @dataclass(frozen=True)
 class _VolumeRow:
     account: str
@@ -452,6 +471,13 @@ class _Core:
         self._conn = connection
         self._policy = policy
         self._programs = programs
+        # Each pooled connection keeps its own home shard for hot accounts, handed out round
+        # robin (from a random start per process): as long as there are at least as many shards
+        # as busy connections, two writers never meet on a hot account's row lock.
+        info = connection.info
+        if SHARD_INFO_KEY not in info:
+            info[SHARD_INFO_KEY] = next(_HOME_SHARDS)
+        self._home_shard = int(info[SHARD_INFO_KEY])
 
     # -- idempotency ---------------------------------------------------------------------------
 
@@ -577,7 +603,7 @@ class _Core:
                 if output_minor > 0 and not negative_ok:
                     spread.append((account, asset, input_minor, output_minor))
                     continue
-                shard = random.randrange(self._policy.shard_count)
+                shard = self._home_shard % self._policy.shard_count
             else:
                 shard = 0
             rows.append(_VolumeRow(account, asset, shard, input_minor, output_minor, negative_ok))
@@ -1046,15 +1072,19 @@ class PostgresLedger:
         programs: ProgramCache | None = None,
     ) -> None:
         self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.policy = policy
         self._programs = programs or ProgramCache()
 
     def bound(self, connection: AsyncConnection) -> BoundPostgresLedger:
         return BoundPostgresLedger(connection, self.policy, self._programs)
 
-    async def _run(self, work: Callable[[_Core], Awaitable[R]], *, write: bool = True) -> R:
+    async def _run(self, work: Callable[[_Core], Awaitable[R]], *, autocommit: bool = False) -> R:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
+                if autocommit:
+                    async with self._autocommit.connect() as connection:
+                        return await work(_Core(connection, self.policy, self._programs))
                 async with self._engine.begin() as connection:
                     return await work(_Core(connection, self.policy, self._programs))
             except WalletflowError:
@@ -1071,7 +1101,8 @@ class PostgresLedger:
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def post(self, request: PostRequest) -> PostResult:
-        return await self._run(lambda core: core.post(request))
+        single = _fits_one_statement(request, self.policy)
+        return await self._run(lambda core: core.post(request), autocommit=single)
 
     async def revert(
         self,

