@@ -108,6 +108,11 @@ class Posting:
     def __post_init__(self) -> None:
         check_account(self.source, "source")
         check_account(self.destination, "destination")
+        if self.source == self.destination:
+            raise ValidationError(
+                "a posting moves money between two different accounts",
+                field_errors={"destination": "must differ from source"},
+            )
         check_asset(self.asset)
         if isinstance(self.amount_minor, bool) or not isinstance(self.amount_minor, int):
             raise ValidationError(

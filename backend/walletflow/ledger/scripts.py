@@ -90,7 +90,8 @@ def run_program(
     postings = tuple(
         Posting(source=p.source, destination=p.destination, amount_minor=p.amount, asset=p.asset)
         for p in result.postings
-        if p.amount > 0
+        # A zero send emits nothing; a posting from an account to itself changes no balance.
+        if p.amount > 0 and p.source != p.destination
     )
     return ScriptOutcome(
         postings=postings,
