@@ -26,6 +26,7 @@ SUBCOMMAND_MODULES = (
     "walletflow.workers.cli",
     "walletflow.entrypoints.cmd",
     "walletflow.ledger.cli",
+    "walletflow.reporting.cli",
 )
 
 EXIT_CONFIG_ERROR = 2

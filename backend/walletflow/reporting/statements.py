@@ -4,12 +4,13 @@ the wallet account's running balance before and after, rebuilt from the ledger's
 Wallet accounts: `available`, `reserve` and `holds` (every payout hold sub-account of the
 wallet summed into one running balance).
 
-Order and cursor. Ledger transactions are applied in (xid, id) order, and only those whose
-inserting database transaction has finished (`xid < pg_snapshot_xmin(current snapshot)`), as
-the ledger's hash-chain sealer does: no unfinished transaction can later appear before the
-applied point, so an incremental rebuild never skips one. `statement_cursor` holds the last
-(xid, id) applied and the last line `seq`. Lines are numbered globally in application order,
-so an incremental rebuild and a full one produce identical rows.
+Order and cursor. Ledger transactions are applied in (xid, id) order, and only those below a
+horizon every unfinished writer of this database is above (see `finished_horizon`): no
+unfinished transaction can later appear before the applied point, so an incremental rebuild
+never skips one. (Unlike the cluster-wide `pg_snapshot_xmin`, the horizon ignores open
+transactions of other databases on the same server, so they cannot stall the read model.)
+`statement_cursor` holds the last (xid, id) applied and the last line `seq`. Lines are numbered
+globally in application order, so an incremental rebuild and a full one produce identical rows.
 
 Concurrency. A rebuild takes a transaction-level advisory lock first: concurrent rebuilds run
 one after the other, and the second sees the first's cursor. A full rebuild deletes the lines
@@ -44,16 +45,31 @@ WALLET_ACCOUNT_RE = r"^merchants:[^:]+:[^:]+:(available|reserve|holds:[^:]+)$"
 Progress = Callable[[int, int], None]
 """progress(applied_transactions, pending_transactions_at_start)."""
 
-_FINISHED = "xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-
-_PENDING_SQL = f"""
-SELECT count(*) FROM ledger_transactions
- WHERE (xid, id) > (:after_xid, :after_id) AND {_FINISHED}
+# The lowest 64-bit transaction id (the form `ledger_transactions.xid` stores) that may still
+# be unfinished in this database: the snapshot's xmax, or the oldest xid another backend of this
+# database holds (pg_stat_activity shows 32-bit xids: they are widened with the epoch of xmax).
+_HORIZON_SQL = """
+WITH s AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax),
+a AS (
+    SELECT backend_xid::text::bigint AS xid32 FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL
+), widened AS (
+    SELECT CASE WHEN ((s.xmax & -4294967296) | a.xid32) > s.xmax
+                THEN ((s.xmax & -4294967296) | a.xid32) - 4294967296
+                ELSE (s.xmax & -4294967296) | a.xid32 END AS xid
+      FROM s CROSS JOIN a
+)
+SELECT least((SELECT xmax FROM s), (SELECT min(xid) FROM widened)) AS horizon
 """
 
-_BATCH_SQL = f"""
+_PENDING_SQL = """
+SELECT count(*) FROM ledger_transactions
+ WHERE (xid, id) > (:after_xid, :after_id) AND xid < :horizon
+"""
+
+_BATCH_SQL = """
 SELECT id, xid FROM ledger_transactions
- WHERE (xid, id) > (:after_xid, :after_id) AND {_FINISHED}
+ WHERE (xid, id) > (:after_xid, :after_id) AND xid < :horizon
  ORDER BY xid, id
  LIMIT :batch
 """
@@ -163,10 +179,24 @@ async def read_cursor(connection: AsyncConnection) -> StatementCursor:
     return StatementCursor(int(row.last_xid), int(row.last_tx_id), int(row.last_seq))
 
 
-async def pending_transactions(connection: AsyncConnection, cursor: StatementCursor) -> int:
+async def finished_horizon(connection: AsyncConnection) -> int:
+    """Every ledger transaction with `xid` below this has finished (committed or rolled back):
+    read after discarding the statistics snapshot, before the snapshot that reads the rows."""
+    await connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+    horizon = await connection.scalar(text(_HORIZON_SQL))
+    assert horizon is not None
+    return int(horizon)
+
+
+async def pending_transactions(
+    connection: AsyncConnection, cursor: StatementCursor, horizon: int | None = None
+) -> int:
     """Finished ledger transactions not yet applied after `cursor`."""
+    if horizon is None:
+        horizon = await finished_horizon(connection)
     count = await connection.scalar(
-        text(_PENDING_SQL), {"after_xid": cursor.last_xid, "after_id": cursor.last_tx_id}
+        text(_PENDING_SQL),
+        {"after_xid": cursor.last_xid, "after_id": cursor.last_tx_id, "horizon": horizon},
     )
     return int(count or 0)
 
@@ -191,14 +221,21 @@ async def rebuild_statements(
         await connection.execute(text("DELETE FROM statement_lines"))
         await connection.execute(text("DELETE FROM statement_cursor"))
     cursor = await read_cursor(connection)
-    total = await pending_transactions(connection, cursor) if progress is not None else 0
+    # One horizon for the whole run: transactions finishing meanwhile wait for the next run.
+    horizon = await finished_horizon(connection)
+    total = await pending_transactions(connection, cursor, horizon) if progress else 0
     transactions = lines = batches = 0
     caught_up = False
     while batches < max_batches:
         rows = (
             await connection.execute(
                 text(_BATCH_SQL),
-                {"after_xid": cursor.last_xid, "after_id": cursor.last_tx_id, "batch": batch_size},
+                {
+                    "after_xid": cursor.last_xid,
+                    "after_id": cursor.last_tx_id,
+                    "horizon": horizon,
+                    "batch": batch_size,
+                },
             )
         ).all()
         if not rows:
