@@ -243,7 +243,7 @@ async def publish_outbox_age(
     pipe.set(OUTBOX_AGE_KEY, str(status.oldest_age_s), ex=STATUS_TTL_S)
     pipe.xadd(
         STREAM_KEY,
-        {  # type: ignore[arg-type]
+        {
             "event_id": event_id,
             "type": OUTBOX_AGE_EVENT,
             "merchant_id": "",

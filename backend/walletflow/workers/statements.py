@@ -1,25 +1,28 @@
 """The statement rebuilder job: brings the statements read model up to date from the postings.
 
 It calls `walletflow.reporting.statements.rebuild_statements(connection, full=…, progress=…)`
-in one transaction: incrementally on a cron and after money events, fully on demand
-(`rebuildStatements` → `enqueue_full_statements_rebuild`). Progress is reported while it runs
-into the Redis key `walletflow:statements:progress` (JSON: `{"full", "state": "running" |
-"done" | "failed", "progress": <the last values the rebuilder reported>, "updatedAt"}`) and the
-final report is the job's result. Two rebuilds never run at once: a Redis lock serializes them
-(the read model's own cursor makes a rebuild safe to repeat).
+(bounded batches, serialized by its own advisory lock) in one transaction: incrementally on a
+cron and after money events, fully on demand (`enqueue_full_statements_rebuild`; the
+`rebuildStatements` command runs it inline). Progress is published while it runs to the Redis
+key `walletflow:statements:progress` as JSON `{"full", "state": "running" | "done" | "failed",
+"applied", "total", "updatedAt"}`; the final report is the job's result. A Redis lock makes a
+second job skip while one runs (instead of queueing behind the advisory lock); a run stopped by
+the rebuilder's batch bound is continued by the next tick.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import importlib
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from walletflow.reporting.statements import rebuild_statements
 
 log = logging.getLogger(__name__)
 
@@ -28,70 +31,49 @@ LOCK_KEY = "walletflow:statements:lock"
 LOCK_TTL_S = 600
 PROGRESS_TTL_S = 24 * 3600
 PROGRESS_FLUSH_S = 0.5
-REPORTING_MODULE = "walletflow.reporting.statements"
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
 
 
 class ProgressRecorder:
-    """A sync callback for the rebuilder (`progress(*values, **named)`) that keeps the latest
-    values; `flush` writes them to Redis (the job flushes on a timer, so callbacks never block)."""
+    """The rebuilder's `progress(applied, total)` callback: keeps the latest figures, which the
+    job flushes to Redis on a timer (the callback itself never blocks the rebuild)."""
 
     def __init__(self, full: bool) -> None:
         self.full = full
-        self.latest: Any = None
+        self.applied = 0
+        self.total = 0
         self.state = "running"
-        self.calls = 0
 
-    def __call__(self, *values: Any, **named: Any) -> None:
-        self.calls += 1
-        if named:
-            self.latest = _jsonable({**dict(enumerate(values)), **named})
-        else:
-            self.latest = _jsonable(values[0] if len(values) == 1 else list(values))
+    def __call__(self, applied: int, total: int) -> None:
+        assert 0 <= applied <= total, (applied, total)
+        self.applied = applied
+        self.total = total
 
     def document(self) -> dict[str, Any]:
         return {
             "full": self.full,
             "state": self.state,
-            "progress": self.latest,
-            "updates": self.calls,
+            "applied": self.applied,
+            "total": self.total,
             "updatedAt": time.time(),
         }
 
     async def flush(self, redis: Any) -> None:
-        with contextlib.suppress(Exception):
+        try:
             await redis.set(PROGRESS_KEY, json.dumps(self.document()), ex=PROGRESS_TTL_S)
-
-
-def load_rebuilder() -> Callable[..., Any] | None:
-    """`rebuild_statements` from the reporting area, or None when it is not installed."""
-    try:
-        module = importlib.import_module(REPORTING_MODULE)
-    except ModuleNotFoundError:
-        return None
-    rebuild: Callable[..., Any] = module.rebuild_statements
-    return rebuild
+        except RedisError as error:
+            log.warning("statements progress not published: %s", error)
 
 
 async def rebuild_statements_job(ctx: dict[str, Any], full: bool = False) -> dict[str, Any]:
     """arq job: one rebuild (incremental unless `full`), progress into Redis."""
     from walletflow.workers.settings import resources
 
-    rebuild = load_rebuilder()
-    if rebuild is None:
-        return {"state": "skipped", "reason": f"{REPORTING_MODULE} is not installed"}
-    redis = ctx["redis"]
+    return await run_statements_rebuild(resources(ctx).engine, ctx["redis"], full=full)
+
+
+async def run_statements_rebuild(engine: AsyncEngine, redis: Any, *, full: bool) -> dict[str, Any]:
+    """One rebuild with progress published to `walletflow:statements:progress`; returns the
+    rebuilder's report (or `{"state": "skipped"}` while another run holds the lock)."""
     token = f"{time.time()}"
     if not await redis.set(LOCK_KEY, token, nx=True, ex=LOCK_TTL_S):
         return {"state": "skipped", "reason": "another rebuild is running"}
@@ -106,10 +88,10 @@ async def rebuild_statements_job(ctx: dict[str, Any], full: bool = False) -> dic
 
     task = asyncio.create_task(flusher())
     try:
-        async with resources(ctx).engine.begin() as connection:
-            report = await rebuild(connection, full=full, progress=recorder)
+        async with engine.begin() as connection:
+            report = await rebuild_statements(connection, full=full, progress=recorder)
         recorder.state = "done"
-        return {"state": "done", "full": full, "report": _jsonable(report)}
+        return {"state": "done", **report.to_json()}
     except Exception:
         recorder.state = "failed"
         log.exception("statements rebuild (full=%s) failed", full)

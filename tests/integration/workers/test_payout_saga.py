@@ -255,3 +255,36 @@ async def test_two_workers_advancing_the_same_sagas_submit_and_settle_each_payou
     assert stats["submissions"] == {pid: 1 for pid in payout_ids}
     for payout_id in payout_ids:
         assert await completions(engine, payout_id, "settled") == 1
+
+
+@pytest.mark.parametrize("settings_env", [{"CORE_WALLET_COMPLETION_GATING": "gate"}])
+async def test_completion_gating_holds_the_settle_until_the_flag_is_enabled_again(
+    run: Run,
+    funded: str,
+    runner: PayoutSagaRunner,
+    engine: AsyncEngine,
+    settings_env: dict[str, str],
+) -> None:
+    await reserve(run, "po_gate")
+    await run("setFeatureFlag", scope_type="merchant", scope_value="m1", enabled=False)
+    await drive(runner, engine, ["po_gate"], until=frozenset({"completing"}))
+    for _ in range(4):  # several gated retries: still waiting, not failed, not released
+        await asyncio.sleep(FAST_SAGA.gated_retry_s)
+        await runner.tick()
+    row = await saga_row(engine, "po_gate")
+    assert row["state"] == "completing" and row["completion"] == "settle"
+    assert str(row["last_error"]).startswith("FLAG_DENIED")
+    assert await hold_state(engine, "po_gate") == "reserved"
+    await run("setFeatureFlag", scope_type="merchant", scope_value="m1", enabled=True)
+    assert await drive(runner, engine, ["po_gate"]) == {"po_gate": "done"}
+    assert await hold_state(engine, "po_gate") == "settled"
+    assert await completions(engine, "po_gate", "settled") == 1
+
+
+async def test_without_gating_a_disabled_flag_does_not_stop_a_completion(
+    run: Run, funded: str, runner: PayoutSagaRunner, engine: AsyncEngine
+) -> None:
+    await reserve(run, "po_record")
+    await run("setFeatureFlag", scope_type="merchant", scope_value="m1", enabled=False)
+    assert await drive(runner, engine, ["po_record"]) == {"po_record": "done"}
+    assert await hold_state(engine, "po_record") == "settled"
