@@ -44,8 +44,12 @@ class ErrorCodes(SchemaExtension):
 
 
 def _should_mask(error: GraphQLError) -> bool:
+    """Hide unexpected failures inside resolvers; keep typed errors and input problems (a bad
+    scalar value is reported at validation, with no path)."""
     original = error.original_error
-    return original is not None and not isinstance(original, WalletflowError | GraphQLError)
+    if original is None or error.path is None:
+        return False
+    return not isinstance(original, WalletflowError | GraphQLError)
 
 
 def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
