@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 HEALTH_WAIT_S = 60.0
 CHILD_STOP_TIMEOUT_S = 15.0
+SEED_TIMEOUT_S = 120.0
+SANDBOX_PORT = 8100
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -53,6 +55,8 @@ def add_parser(subparsers: Any) -> None:
         "run", help="start API + worker + dashboard (embedded PostgreSQL/Redis by default)"
     )
     run.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
+    run.add_argument("--no-sandbox", action="store_true", help="do not start the sandbox rail")
+    run.add_argument("--no-seed", action="store_true", help="do not load the demo data")
     run.set_defaults(func=_run)
     dashboard = subparsers.add_parser(
         "dashboard", help="run the Reflex ops dashboard (talks to the API over GraphQL)"
@@ -126,7 +130,20 @@ def _run(args: argparse.Namespace) -> int:
     ):
         upgrade(database_url)
         child_env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
-        commands = {"api": ["serve"], "worker": ["worker"]}
+        commands = {
+            "api": ["serve"],
+            "worker": ["worker"],
+            # The demo payout rail the seeded `sandbox` provider points at (seeds/providers.json).
+            "sandbox": [
+                "sandbox-provider",
+                "--port",
+                str(SANDBOX_PORT),
+                "--webhook-url",
+                settings.api_url,
+            ],
+        }
+        if args.no_sandbox:
+            del commands["sandbox"]
         if not args.no_dashboard and _dashboard_available():
             commands["dashboard"] = ["dashboard"]
         children = {
@@ -137,8 +154,12 @@ def _run(args: argparse.Namespace) -> int:
         }
         try:
             _wait_healthy(settings.api_url, children)
+            if not args.no_seed:
+                _seed_demo(child_env)
             print(f"walletflow API:        {settings.api_url}/healthz", flush=True)
             print(f"walletflow GraphQL:    {settings.api_url}/graphql", flush=True)
+            if "sandbox" in children:
+                print(f"sandbox payout rail:   http://127.0.0.1:{SANDBOX_PORT}", flush=True)
             if "dashboard" in children:
                 print(
                     f"walletflow dashboard:  http://127.0.0.1:{settings.dashboard_port}", flush=True
@@ -147,6 +168,20 @@ def _run(args: argparse.Namespace) -> int:
             return _supervise(children)
         finally:
             _stop_children(children)
+
+
+def _seed_demo(env: dict[str, str]) -> None:
+    """Demo merchants, providers and money, through the command bus; idempotent by design."""
+    result = subprocess.run(
+        [sys.executable, "-m", "walletflow", "seed", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SEED_TIMEOUT_S,
+        check=False,
+    )
+    if result.returncode != 0:
+        log.error("demo seed failed (the system still runs): %s", result.stderr.strip()[-500:])
 
 
 def _dashboard_available() -> bool:
