@@ -200,6 +200,14 @@ _SAVE_SQL = text(
 )
 
 
+_RELEASE_SQL = text(
+    "UPDATE payout_sagas SET lease_owner = NULL, lease_expires_at = NULL,"
+    " last_error = :last_error, updated_at = now(),"
+    " next_attempt_at = now() + make_interval(secs => :delay_s)"
+    " WHERE payout_id = :payout_id AND lease_owner = :owner"
+)
+
+
 def _row(mapping: Mapping[Any, Any]) -> SagaRow:
     completion = mapping["completion"]
     return SagaRow(
@@ -295,14 +303,24 @@ class PayoutSagaRunner:
             log.exception(
                 "saga %s: unexpected error; retrying after the backoff cap", row.payout_id
             )
-            with contextlib.suppress(_LeaseLost):
-                await self._save(
-                    current or row,
-                    delay_s=self.config.backoff_cap_s,
-                    last_error="unexpected worker error (see logs)",
-                )
+            # Keep whatever state the saga last recorded; only hand it back for later.
+            with contextlib.suppress(Exception):
+                await self._release(row.payout_id, self.config.backoff_cap_s, "unexpected error")
             return "error"
         return await self._state_of(row.payout_id)
+
+    async def _release(self, payout_id: str, delay_s: float, last_error: str) -> None:
+        """Give the lease back without touching the recorded state."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                _RELEASE_SQL,
+                {
+                    "payout_id": payout_id,
+                    "owner": self.owner,
+                    "delay_s": float(delay_s),
+                    "last_error": last_error,
+                },
+            )
 
     async def _state_of(self, payout_id: str) -> str:
         async with self.engine.connect() as connection:
@@ -324,7 +342,7 @@ class PayoutSagaRunner:
         if row.state is SagaState.COMPLETING:
             # Straight to the bus: a replay of our own committed completion returns its stored
             # result; a hold finished by someone else answers ILLEGAL_STATE_TRANSITION.
-            return await self._complete(row, hold)
+            return await self._complete(row)
         if hold.state in FINISHED_HOLD_STATES:
             await self._save(row, state=SagaState.DONE, last_error=f"hold already {hold.state}")
             return None
@@ -412,7 +430,7 @@ class PayoutSagaRunner:
             last_error=None,
         )
 
-    async def _complete(self, row: SagaRow, hold: HoldView) -> SagaRow | None:
+    async def _complete(self, row: SagaRow) -> SagaRow | None:
         assert row.completion is not None, f"saga {row.payout_id} completing without a target"
         completion = row.completion
         name = COMPLETION_COMMANDS[completion]

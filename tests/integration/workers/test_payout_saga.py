@@ -26,6 +26,7 @@ from walletflow.bootstrap import Container
 from walletflow.db.schema_ledger import ledger_transactions
 from walletflow.db.schema_workers import payout_sagas
 from walletflow.domain.principals import SYSTEM_SAGA
+from walletflow.providers.port import PayoutRequest, ProviderOutcome, ProviderPort
 from walletflow.providers.registry import ProviderRegistry
 from walletflow.workers.payout_saga import PayoutSagaRunner, requery_delay_s, start_sagas
 
@@ -288,3 +289,32 @@ async def test_without_gating_a_disabled_flag_does_not_stop_a_completion(
     await run("setFeatureFlag", scope_type="merchant", scope_value="m1", enabled=False)
     assert await drive(runner, engine, ["po_record"]) == {"po_record": "done"}
     assert await hold_state(engine, "po_record") == "settled"
+
+
+class _ExplodingRail:
+    """A broken adapter (a bug, not a provider answer): every call raises."""
+
+    async def submit_payout(self, request: PayoutRequest) -> ProviderOutcome:
+        raise RuntimeError("adapter bug")
+
+    async def query_payout(self, payout_id: str) -> ProviderOutcome:
+        raise RuntimeError("adapter bug")
+
+
+class _Providers:
+    def get(self, name: str) -> ProviderPort:
+        return _ExplodingRail()
+
+
+async def test_an_adapter_bug_hands_the_saga_back_without_moving_money(
+    run: Run, funded: str, engine: AsyncEngine, container: Container
+) -> None:
+    await reserve(run, "po_bug")
+    runner = PayoutSagaRunner(engine, container.bus, _Providers(), FAST_SAGA, "buggy-worker")
+    report = await runner.tick()
+    assert report.outcomes == {"error": 1}
+    row = await saga_row(engine, "po_bug")
+    assert row["state"] == "submitted"  # what it last recorded: a submit may be in flight
+    assert row["lease_owner"] is None and row["last_error"] == "unexpected error"
+    assert await hold_state(engine, "po_bug") == "reserved"
+    assert (await runner.tick()).claimed == 0  # waits the backoff cap before the next try
