@@ -115,6 +115,9 @@ def _worker(args: argparse.Namespace) -> int:
         os.environ["REDIS_URL"] = redis_url
         if not 1 <= args.max_jobs <= 1000:
             raise ConfigError("--max-jobs", "must be between 1 and 1000")
+        if settings.log_level != "DEBUG":
+            # arq logs every job start and result at INFO: several lines a second per worker.
+            logging.getLogger("arq.worker").setLevel(logging.WARNING)
         run_worker(worker_settings(redis_url, burst=args.burst, max_jobs=args.max_jobs))
     return 0
 
