@@ -77,9 +77,14 @@ async def test_a_payin_line_shows_the_net_credit_with_before_and_after(
 ) -> None:
     await run("createWallet", merchant_id="m1", currency="UGX")
     first = await run(
-        "postPayin", merchant_id="m1", currency="UGX", amount="10001", fee="101", vat="18",
+        "postPayin",
+        merchant_id="m1",
+        currency="UGX",
+        amount="10001",
+        fee="101",
+        vat="18",
         provider="sandbox",
-    )  # fmt: skip
+    )
     await run("postPayin", merchant_id="m1", currency="UGX", amount="500", provider="sandbox")
     await rebuild(engine)
     lines = await all_lines(engine, "m1", "UGX")
@@ -98,13 +103,21 @@ async def test_descriptions_carry_the_transfer_description_and_the_correction_re
 ) -> None:
     await run("createWallet", merchant_id="m2", currency="NGN")
     await run(
-        "transfer", from_merchant_id="m1", to_merchant_id="m2", currency="NGN", amount="5",
+        "transfer",
+        from_merchant_id="m1",
+        to_merchant_id="m2",
+        currency="NGN",
+        amount="5",
         description="invoice 7",
-    )  # fmt: skip
+    )
     await run(
-        "postCorrection", direction="debit", merchant_id="m1", currency="NGN", amount="1",
+        "postCorrection",
+        direction="debit",
+        merchant_id="m1",
+        currency="NGN",
+        amount="1",
         reason="duplicate credit",
-    )  # fmt: skip
+    )
     await rebuild(engine)
     m1 = await all_lines(engine, "m1", "NGN")
     m2 = await all_lines(engine, "m2", "NGN")

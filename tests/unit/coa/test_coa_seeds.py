@@ -165,14 +165,29 @@ GL_LINE_2 = GL_TEXT.splitlines()[1]  # bank_funding,funding,world,bank,3000,1010
 @pytest.mark.parametrize(
     ("mutated", "line", "column", "reason"),
     [
-        (_replace_line(GL_TEXT, 2, GL_LINE_2.replace(",3000,1010,", ",1010,1010,")), 2, 5, "world is GL 3000"),
-        (_replace_line(GL_TEXT, 2, GL_LINE_2.replace(",3000,1010,", ",3000,9999,")), 2, 6, "not in the COA"),
+        (
+            _replace_line(GL_TEXT, 2, GL_LINE_2.replace(",3000,1010,", ",1010,1010,")),
+            2,
+            5,
+            "world is GL 3000",
+        ),
+        (
+            _replace_line(GL_TEXT, 2, GL_LINE_2.replace(",3000,1010,", ",3000,9999,")),
+            2,
+            6,
+            "not in the COA",
+        ),
         (_replace_line(GL_TEXT, 2, GL_LINE_2.replace(",world,", ",moon,")), 2, 3, "no COA account"),
         (_replace_line(GL_TEXT, 3, GL_LINE_2), 3, 2, "duplicate leg"),
-        (_replace_line(GL_TEXT, 2, GL_LINE_2.replace("bank_funding", "Bank Funding")), 2, 1, "malformed template"),
+        (
+            _replace_line(GL_TEXT, 2, GL_LINE_2.replace("bank_funding", "Bank Funding")),
+            2,
+            1,
+            "malformed template",
+        ),
         (_replace_line(GL_TEXT, 2, GL_LINE_2 + ",extra"), 2, 8, "expected 7 columns"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_gl_mapping_row_is_refused_naming_file_line_and_column(
     mutated: str, line: int, column: int, reason: str
 ) -> None:
