@@ -139,7 +139,7 @@ def bench_engine(url: str, pool_size: int, pre_ping: bool) -> AsyncEngine:
 
 
 async def bench_ledger(
-    url: str, seconds: float, levels: list[int], *, pre_ping: bool
+    url: str, seconds: float, levels: list[int], *, pre_ping: bool, counter: list[int]
 ) -> list[Figure]:
     engine = bench_engine(url, max(levels) + 2, pre_ping)
     ledger = PostgresLedger(engine)
@@ -149,7 +149,6 @@ async def bench_ledger(
         )
         for start in range(0, MERCHANTS, 500):
             await ledger.post(PostRequest(postings=funding[start : start + 500]))
-        counter = [0]
         figures = []
         for hot in (False, True):
             for concurrency in levels:
@@ -236,6 +235,8 @@ async def main() -> int:
     for name in (ledger_db, pgbench_db):
         await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin(server, f'CREATE DATABASE "{name}"')
+    no_ping: list[Figure] = []
+    counter = [0]  # unique references across every run
     try:
         print(
             f"pgbench tpcb-like: scale {PGBENCH_SCALE}, -c {PGBENCH_CLIENTS} "
@@ -252,9 +253,13 @@ async def main() -> int:
             f"{args.seconds:.0f}s per level):",
             flush=True,
         )
-        figures = await bench_ledger(ledger_url, args.seconds, levels, pre_ping=True)
+        figures = await bench_ledger(
+            ledger_url, args.seconds, levels, pre_ping=True, counter=counter
+        )
         if not args.skip_no_ping:
-            no_ping = await bench_ledger(ledger_url, args.seconds, levels, pre_ping=False)
+            no_ping = await bench_ledger(
+                ledger_url, args.seconds, levels, pre_ping=False, counter=counter
+            )
     finally:
         for name in (ledger_db, pgbench_db):
             await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -92,12 +92,20 @@ class OverdraftPolicy:
         return cls(tuple(negative_allowed), tuple(never_negative), tuple(hot), shard_count)
 
     def may_go_negative(self, address: str) -> bool:
-        if any(pattern_matches(p, address) for p in self.never_negative):
-            return False
-        return any(pattern_matches(p, address) for p in self.negative_allowed)
+        return _verdict(self, address)[0]
 
     def is_hot(self, address: str) -> bool:
-        return self.shard_count > 1 and any(pattern_matches(p, address) for p in self.hot)
+        return _verdict(self, address)[1]
+
+
+@lru_cache(maxsize=65_536)
+def _verdict(policy: OverdraftPolicy, address: str) -> tuple[bool, bool]:
+    """(may go negative, is hot) for an address, cached: the policy is immutable."""
+    negative_ok = not any(pattern_matches(p, address) for p in policy.never_negative) and any(
+        pattern_matches(p, address) for p in policy.negative_allowed
+    )
+    hot = policy.shard_count > 1 and any(pattern_matches(p, address) for p in policy.hot)
+    return negative_ok, hot
 
 
 DEFAULT_POLICY = OverdraftPolicy()
