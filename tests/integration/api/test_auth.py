@@ -74,9 +74,7 @@ async def test_removing_an_email_from_the_allowlist_locks_its_session_out_at_onc
         "merchantId": None,
         "openDev": False,
     }
-    saved = await api.mutate(
-        "saveAccessLists", {"allowedEmails": [], "adminEmails": [ADMIN_EMAIL]}
-    )
+    saved = await api.mutate("saveAccessLists", {"allowedEmails": [], "adminEmails": [ADMIN_EMAIL]})
     assert saved["__typename"] == "CommandSuccess", saved
     locked = await api.graphql(ME, who="operator")
     assert locked.status_code == 401
@@ -120,7 +118,7 @@ async def test_expired_and_revoked_api_keys_are_refused(api: Api) -> None:
     assert expired.status_code == 401
     assert expired.json()["error"]["code"] == "UNAUTHENTICATED"
 
-    revoke = 'mutation($id: String!) { revokeApiKey(keyId: $id) { __typename ... on ApiKeyInfo { revokedAt } } }'
+    revoke = "mutation($id: String!) { revokeApiKey(keyId: $id) { __typename ... on ApiKeyInfo { revokedAt } } }"
     result = (await api.data(revoke, {"id": key_id}))["revokeApiKey"]
     assert result["__typename"] == "ApiKeyInfo" and result["revokedAt"] is not None
     assert (await api.graphql(ME, who="revoked")).status_code == 401

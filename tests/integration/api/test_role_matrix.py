@@ -1,4 +1,4 @@
-"""Every role × every mutation (generated from the registry, so a new command is covered with
+"""Every role x every mutation (generated from the registry, so a new command is covered with
 no edit here), and a sample of queries: allowed, or Forbidden.
 
 Inputs are generated from each command's field declarations and always pass field validation,
@@ -129,4 +129,7 @@ async def test_commands_metadata_says_what_each_role_may_run(keyed_api: Api) -> 
         commands = (await keyed_api.data(query, who=role))["commands"]
         assert {c["name"] for c in commands} == set(REGISTRY.names())
         for command in commands:
-            assert command["allowed"] == allowed(role, REGISTRY.get(command["name"])), (role, command)
+            assert command["allowed"] == allowed(role, REGISTRY.get(command["name"])), (
+                role,
+                command,
+            )

@@ -72,9 +72,7 @@ async def test_flag_denied(api: Api) -> None:
         "setFeatureFlag", {"scopeType": "merchant", "scopeValue": "m1", "enabled": False}
     )
     assert flag["__typename"] == "CommandSuccess", flag
-    result = await api.mutate(
-        "postPayin", {**NGN_WALLET, "amount": "10.00", "provider": "sandbox"}
-    )
+    result = await api.mutate("postPayin", {**NGN_WALLET, "amount": "10.00", "provider": "sandbox"})
     assert result["__typename"] == "FlagDenied"
     assert result["code"] == "FLAG_DENIED"
 
