@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.support.service_fixtures import Run
 from walletflow.bootstrap import Container
 from walletflow.coa.store import default_seeds_dir
-from walletflow.reporting.gates import GATE_NAMES, GateResult, run_gates
+from walletflow.reporting.gates import GATE_NAMES, MAX_DETAIL_ITEMS, GateResult, run_gates
 
 
 async def gates(engine: AsyncEngine, container: Container, **options: Any) -> dict[str, GateResult]:
@@ -230,3 +230,22 @@ async def test_coa_gate_reports_an_invalid_seed_with_its_location(
     [drift] = results["coa_templates"].detail["drift"]
     assert drift["check"] == "seed_invalid"
     assert drift["subject"] == f"{tmp_path / 'coa.csv'}:2"
+
+
+async def test_gate_detail_lists_are_capped_with_the_full_count_alongside(
+    engine: AsyncEngine, container: Container, run: Run
+) -> None:
+    await break_in_sql(
+        engine,
+        "INSERT INTO ledger_volumes (account, asset, shard, input, output, may_go_negative) "
+        "SELECT 'merchants:mx:NGN:holds:p' || g, 'NGN/2', 0, 1, 0, false "
+        "FROM generate_series(1, 60) g",
+    )
+    results = await gates(engine, container)
+    holds = results["holds"].detail
+    assert (holds["problemCount"], len(holds["problems"])) == (60, MAX_DETAIL_ITEMS)
+    books = results["books_foot"].detail
+    assert (books["cacheMismatchCount"], len(books["cacheMismatches"])) == (60, MAX_DETAIL_ITEMS)
+    assert books["unbalancedAssets"] == [
+        {"asset": "NGN/2", "postingsSumMinor": 0, "volumesSumMinor": 60}
+    ]
