@@ -6,7 +6,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from walletflow.config import LedgerBackend, Settings
 from walletflow.domain.errors import Unavailable, ValidationError
+from walletflow.ledger import create_ledger
 from walletflow.ledger.formance import FormanceLedger
 from walletflow.ledger.policy import DEFAULT_POLICY, OverdraftPolicy
 from walletflow.ledger.port import LedgerPort, Posting, PostRequest, net_movements
@@ -121,3 +123,13 @@ async def test_formance_server_error_is_unavailable() -> None:
         ledger = FormanceLedger("http://formance.invalid", "walletflow", client=client)
         with pytest.raises(Unavailable):
             await ledger.post(PostRequest(postings=(Posting("world", "a", 1, "NGN/2"),)))
+
+
+async def test_ledger_backend_setting_selects_the_implementation(engine: AsyncEngine) -> None:
+    assert isinstance(create_ledger(Settings(), engine), PostgresLedger)
+    formance = create_ledger(
+        Settings(ledger_backend=LedgerBackend.FORMANCE, formance_url="http://formance.invalid"),
+        engine,
+    )
+    assert isinstance(formance, FormanceLedger)
+    await formance.aclose()
