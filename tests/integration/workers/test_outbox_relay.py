@@ -8,6 +8,7 @@ import json
 import socket
 import uuid
 
+import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -152,3 +153,16 @@ async def test_consumers_deduplicate_by_event_id(wredis: Redis) -> None:
     assert await is_new_event(wredis, "ledger-view", "evt-1")
     assert not await is_new_event(wredis, "ledger-view", "evt-1")
     assert await is_new_event(wredis, "other-consumer", "evt-1")
+
+
+def test_worker_help_lists_every_job(capsys: pytest.CaptureFixture[str]) -> None:
+    from walletflow.cli import main
+    from walletflow.workers.jobs_help import JOBS
+
+    with pytest.raises(SystemExit) as exited:
+        main(["worker", "--help"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    for job in JOBS:
+        assert job in shown
+    assert "SAGA_REQUERY_MAX" in shown and "--burst" in shown
