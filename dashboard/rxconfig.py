@@ -31,7 +31,12 @@ config = rx.Config(
     telemetry_enabled=False,
     # The badge links reflex.dev assets; keep the page self-contained.
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    # Dark/light follow the toggle (rx.color_mode); fonts are the system's (no web fonts).
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="inherit", accent_color="teal", radius="medium")
+        )
+    ],
     # No sitemap for an internal ops tool.
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -1,21 +1,24 @@
-"""walletflow ops dashboard (Reflex)."""
+"""walletflow ops dashboard (Reflex): one app, one module per page, GraphQL to the API only."""
 
 import reflex as rx
 
+from walletflow_dashboard.pages import (
+    controls,
+    ledger,
+    operations,
+    overview,
+    payouts,
+    reconciliation,
+    settings,
+    signin,
+    wallets,
+)
 
-def index() -> rx.Component:
-    return rx.container(
-        rx.vstack(
-            rx.heading("walletflow ops", size="8", id="title"),
-            rx.text("Operations dashboard for the walletflow wallet."),
-            spacing="4",
-        ),
-        padding_y="2em",
-    )
-
+PAGES = (overview, wallets, operations, payouts, ledger, reconciliation, controls, settings, signin)
 
 app = rx.App(
-    # Never pull stylesheets/fonts from a CDN; the default theme is bundled.
+    # Never pull stylesheets/fonts from a CDN; Radix Themes is bundled, fonts are the system's.
     stylesheets=[],
 )
-app.add_page(index, route="/", title="walletflow ops")
+for module in PAGES:
+    app.add_page(module.page, route=module.ROUTE, title="walletflow ops", on_load=module.ON_LOAD)

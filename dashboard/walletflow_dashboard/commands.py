@@ -1,0 +1,248 @@
+"""Forms generated from the API's command registry (`query { commands { … } }`).
+
+Nothing here names a command: the mutation document, the input variables and the result card are
+all derived from a registry entry, so a new command appears in the dashboard with no code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from walletflow import money
+
+COMMANDS_QUERY = """
+query Commands {
+  commands {
+    name title description group permission movesMoney allowed merchantField
+    fields { name kind label required default choices currencyField allowZero help }
+  }
+}
+"""
+
+# Shown first in currency selects; the rest of the scale table follows alphabetically.
+COMMON_CURRENCIES = (
+    "NGN", "USD", "EUR", "GBP", "KES", "GHS", "ZAR", "UGX", "XAF", "XOF", "USDC", "USDT",
+)  # fmt: skip
+GROUP_ORDER = ("wallet", "money", "payout", "treasury", "correction", "admin")
+MAX_JSON_CHARS = 4096
+
+RESULT_SELECTION = """
+    __typename
+    ... on CommandSuccess {
+      command status reference transactionId replayed data
+      balances { account asset balanceMinor formatted }
+    }
+    ... on Error { code message }
+    ... on ValidationError { fieldErrors { path message } }
+"""
+
+
+def currency_codes() -> list[str]:
+    rest = sorted(code for code in money.CURRENCY_SCALES if code not in COMMON_CURRENCIES)
+    return [code for code in COMMON_CURRENCIES if code in money.CURRENCY_SCALES] + rest
+
+
+def scale_hint(currency: str) -> str:
+    """`NGN: 2 decimals` — the scale an amount in this currency is written with."""
+    code = currency.strip().upper().split("/", 1)[0]
+    scale = money.CURRENCY_SCALES.get(code)
+    if scale is None:
+        return "pick a currency first" if not code else f"{code}: unknown currency"
+    if scale == 0:
+        return f"{code}: whole units only (scale 0)"
+    return f"{code}: up to {scale} decimals, e.g. 1500.{'1234567890'[:scale]}"
+
+
+def format_minor(amount_minor: int, asset: str) -> str:
+    """Integer minor units → `NGN 1,500.25` with the currency's scale."""
+    code = asset.split("/", 1)[0]
+    scale = money.CURRENCY_SCALES.get(code, 0)
+    sign = "-" if amount_minor < 0 else ""
+    whole, part = divmod(abs(amount_minor), 10**scale) if scale else (abs(amount_minor), 0)
+    text = f"{whole:,}" + (f".{part:0{scale}d}" if scale else "")
+    return f"{sign}{code} {text}"
+
+
+@dataclass
+class FormField:
+    name: str
+    kind: str
+    label: str
+    required: bool
+    choices: list[str] = field(default_factory=list)
+    help: str = ""
+    currency_field: str = ""
+
+
+@dataclass
+class CommandBrief:
+    name: str
+    title: str
+    description: str
+    group: str
+    moves_money: bool
+
+
+@dataclass
+class CommandGroup:
+    group: str
+    commands: list[CommandBrief] = field(default_factory=list)
+
+
+def form_fields(command: dict[str, Any]) -> list[FormField]:
+    return [
+        FormField(
+            name=str(f["name"]),
+            kind=str(f["kind"]),
+            label=str(f["label"]) + ("" if f["required"] else " (optional)"),
+            required=bool(f["required"]),
+            choices=[str(c) for c in f.get("choices") or []],
+            help=str(f.get("help") or ""),
+            currency_field=str(f.get("currencyField") or ""),
+        )
+        for f in command.get("fields", [])
+    ]
+
+
+def initial_values(command: dict[str, Any]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for f in command.get("fields", []):
+        default = f.get("default")
+        if f["kind"] == "boolean":
+            values[f["name"]] = "true" if default else "false"
+        elif f["kind"] == "emails" and isinstance(default, list):
+            values[f["name"]] = "\n".join(str(v) for v in default)
+        elif default is None or (f["kind"] == "amount" and default == 0):
+            values[f["name"]] = ""
+        else:
+            values[f["name"]] = str(default)
+    return values
+
+
+def grouped(commands: list[dict[str, Any]]) -> list[CommandGroup]:
+    groups: dict[str, CommandGroup] = {}
+    for command in commands:
+        if not command.get("allowed", True):
+            continue
+        name = str(command.get("group") or "other")
+        groups.setdefault(name, CommandGroup(group=name)).commands.append(
+            CommandBrief(
+                name=str(command["name"]),
+                title=str(command["title"]),
+                description=str(command["description"]),
+                group=name,
+                moves_money=bool(command.get("movesMoney")),
+            )
+        )
+    order = {g: i for i, g in enumerate(GROUP_ORDER)}
+    return sorted(groups.values(), key=lambda g: (order.get(g.group, len(order)), g.group))
+
+
+def mutation_document(command: dict[str, Any]) -> str:
+    name = str(command["name"])
+    if command.get("fields"):
+        input_type = name[0].upper() + name[1:] + "Input"
+        return (
+            f"mutation Run($key: String!, $input: {input_type}!) {{\n"
+            f"  result: {name}(idempotencyKey: $key, input: $input) {{{RESULT_SELECTION}}}\n}}"
+        )
+    return (
+        f"mutation Run($key: String!) {{\n"
+        f"  result: {name}(idempotencyKey: $key) {{{RESULT_SELECTION}}}\n}}"
+    )
+
+
+def input_variables(
+    command: dict[str, Any], values: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Form strings → GraphQL input; returns (input, local field errors)."""
+    result: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in command.get("fields", []):
+        name, kind = str(f["name"]), str(f["kind"])
+        raw = values.get(name, "")
+        if kind == "boolean":
+            result[name] = raw == "true"
+            continue
+        text = raw.strip()
+        if not text:
+            if f["required"]:
+                errors[name] = "required"
+            continue
+        if kind == "json":
+            if len(text) > MAX_JSON_CHARS:
+                errors[name] = f"at most {MAX_JSON_CHARS} characters"
+                continue
+            try:
+                result[name] = json.loads(text)
+            except ValueError as error:
+                errors[name] = f"not valid JSON: {error.msg} (line {error.lineno})"
+        elif kind == "emails":
+            result[name] = [part.strip() for part in text.replace(",", "\n").splitlines() if part]
+        elif kind == "currency":
+            result[name] = text.upper()
+        else:
+            result[name] = text
+    return result, errors
+
+
+@dataclass
+class BalanceLine:
+    account: str
+    formatted: str
+
+
+@dataclass
+class CommandResult:
+    """What the result card shows."""
+
+    ok: bool = False
+    command: str = ""
+    status: str = ""
+    reference: str = ""
+    transaction_id: str = ""
+    replayed: bool = False
+    balances: list[BalanceLine] = field(default_factory=list)
+    data: str = ""
+    code: str = ""
+    message: str = ""
+
+
+def parse_result(result: dict[str, Any]) -> tuple[CommandResult, dict[str, str]]:
+    """A mutation's union value → the card, plus field errors by input name."""
+    if result.get("__typename") == "CommandSuccess":
+        data = result.get("data") or {}
+        return (
+            CommandResult(
+                ok=True,
+                command=str(result.get("command", "")),
+                status=str(result.get("status", "")),
+                reference=str(result.get("reference") or ""),
+                transaction_id=str(result.get("transactionId") or ""),
+                replayed=bool(result.get("replayed")),
+                balances=[
+                    BalanceLine(account=str(b["account"]), formatted=str(b["formatted"]))
+                    for b in result.get("balances") or []
+                ],
+                data=json.dumps(data, indent=2, sort_keys=True) if data else "",
+            ),
+            {},
+        )
+    field_errors = {
+        _input_name(str(e["path"])): str(e["message"]) for e in result.get("fieldErrors") or []
+    }
+    return (
+        CommandResult(
+            ok=False,
+            code=str(result.get("code", result.get("__typename", "ERROR"))),
+            message=str(result.get("message", "")),
+        ),
+        field_errors,
+    )
+
+
+def _input_name(path: str) -> str:
+    # Paths may be `input.amount` or `amount`; forms key errors by the input's own name.
+    return path.removeprefix("input.").split(".", 1)[0].split("[", 1)[0]

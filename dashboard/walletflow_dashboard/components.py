@@ -1,0 +1,355 @@
+"""Shared pieces: the layout with its nav, generic tables, the generated form and result card."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+from walletflow_dashboard.commands import BalanceLine, FormField
+from walletflow_dashboard.data import GateRow, Table
+from walletflow_dashboard.forms import FormState
+from walletflow_dashboard.state import AppState
+
+NAV = (
+    ("Overview", "/"),
+    ("Wallets", "/wallets"),
+    ("Operations", "/operations"),
+    ("Payouts", "/payouts"),
+    ("Ledger", "/ledger"),
+    ("Reconciliation", "/reconciliation"),
+    ("Controls", "/controls"),
+)
+ADMIN_NAV = (("Settings", "/settings"),)
+
+
+def _nav_link(label: str, route: str) -> rx.Component:
+    return rx.link(
+        rx.button(label, variant="ghost", width="100%", justify="start"),
+        href=route,
+        id=f"nav-{label.lower()}",
+        width="100%",
+    )
+
+
+def live_badge() -> rx.Component:
+    badge = rx.badge(
+        AppState.live_status,
+        color_scheme=rx.match(
+            AppState.live_status, ("live", "green"), ("offline", "gray"), "amber"
+        ),
+        id="live-status",
+    )
+    return rx.tooltip(badge, content=rx.cond(AppState.live_error != "", AppState.live_error, "ok"))
+
+
+def layout(title: str, *children: rx.Component) -> rx.Component:
+    """Signed-in pages: header + nav + content. Signed out: nothing but a redirect."""
+    return rx.cond(
+        AppState.signed_in,
+        rx.hstack(
+            rx.vstack(
+                rx.heading("walletflow ops", size="5", id="title"),
+                *[_nav_link(label, route) for label, route in NAV],
+                rx.cond(
+                    AppState.is_admin,
+                    rx.vstack(
+                        *[_nav_link(label, route) for label, route in ADMIN_NAV], width="100%"
+                    ),
+                ),
+                rx.spacer(),
+                rx.text(AppState.subject, size="1", color_scheme="gray"),
+                rx.hstack(
+                    rx.badge(AppState.role, id="role-badge"),
+                    live_badge(),
+                ),
+                rx.hstack(
+                    rx.color_mode.button(id="theme-toggle"),
+                    rx.button("Sign out", on_click=AppState.sign_out, variant="soft", size="1"),
+                ),
+                width="190px",
+                min_width="190px",
+                height="100vh",
+                padding="1em",
+                position="sticky",
+                top="0",
+                border_right="1px solid var(--gray-a5)",
+            ),
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(title, size="6", id="page-title"),
+                    rx.spacer(),
+                    rx.text("updated ", AppState.last_update, size="1", color_scheme="gray"),
+                    width="100%",
+                ),
+                rx.cond(
+                    AppState.error != "",
+                    rx.callout(AppState.error, color_scheme="red", size="1", width="100%"),
+                ),
+                *children,
+                padding="1.5em",
+                width="100%",
+                max_width="1400px",
+                spacing="4",
+                overflow_x="auto",
+            ),
+            align="start",
+            spacing="0",
+            width="100%",
+        ),
+        rx.center(rx.text("Redirecting to sign-in…"), height="100vh"),
+    )
+
+
+def section(heading: str, *children: rx.Component, **props: object) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.heading(heading, size="4"), *children, spacing="3", width="100%"),
+        width="100%",
+        **props,
+    )
+
+
+def stat(label: str, value: rx.Var | str, stat_id: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, size="2", color_scheme="gray"),
+            rx.heading(value, size="6", id=stat_id),
+            spacing="1",
+        ),
+        min_width="160px",
+    )
+
+
+def simple_table(
+    headers: list[str], rows: rx.Var, render_row: Callable, table_id: str
+) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(rows, render_row)),
+        id=table_id,
+        size="1",
+        width="100%",
+    )
+
+
+def generic_table(table: rx.Var[Table], table_id: str) -> rx.Component:
+    """A table whose columns come from the data (discovered reporting queries)."""
+    return rx.vstack(
+        rx.cond(table.note != "", rx.text(table.note, size="1", color_scheme="gray")),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(rx.foreach(table.headers, lambda h: rx.table.column_header_cell(h)))
+            ),
+            rx.table.body(
+                rx.foreach(
+                    table.rows,
+                    lambda row: rx.table.row(
+                        rx.foreach(row, lambda c: rx.table.cell(rx.text(c, size="1")))
+                    ),
+                )
+            ),
+            id=table_id,
+            size="1",
+            width="100%",
+        ),
+        width="100%",
+        overflow_x="auto",
+    )
+
+
+def gate_badges(gates: rx.Var[list[GateRow]]) -> rx.Component:
+    return rx.vstack(
+        rx.cond(AppState.gates_note != "", rx.text(AppState.gates_note, size="1")),
+        rx.foreach(
+            gates,
+            lambda g: rx.hstack(
+                rx.badge(
+                    rx.cond(g.ok, "GREEN", "RED"),
+                    color_scheme=rx.cond(g.ok, "green", "red"),
+                    size="2",
+                ),
+                rx.text(g.name, weight="bold"),
+                rx.text(g.detail, size="1", color_scheme="gray"),
+                class_name="gate-row",
+            ),
+        ),
+        id="gates",
+        width="100%",
+    )
+
+
+# --- the generated form ------------------------------------------------------------------
+
+
+def _field_input(field: rx.Var[FormField]) -> rx.Component:
+    value = FormState.form_values[field.name]
+    field_id = f"field-{field.name}"
+    text_input = rx.input(
+        value=value,
+        on_change=lambda v: FormState.set_value(field.name, v),
+        id=field_id,
+        width="100%",
+    )
+    return rx.match(
+        field.kind,
+        (
+            "currency",
+            rx.select(
+                FormState.currencies,
+                value=value,
+                on_change=lambda v: FormState.set_value(field.name, v),
+                placeholder="currency",
+                id=field_id,
+            ),
+        ),
+        (
+            "choice",
+            rx.select(
+                field.choices,
+                value=value,
+                on_change=lambda v: FormState.set_value(field.name, v),
+                placeholder="choose",
+                id=field_id,
+            ),
+        ),
+        (
+            "boolean",
+            rx.switch(
+                checked=value == "true",
+                on_change=lambda v: FormState.set_bool(field.name, v),
+                id=field_id,
+            ),
+        ),
+        (
+            "json",
+            rx.text_area(
+                value=value,
+                on_change=lambda v: FormState.set_value(field.name, v),
+                id=field_id,
+                rows="3",
+                width="100%",
+                font_family="monospace",
+            ),
+        ),
+        (
+            "emails",
+            rx.text_area(
+                value=value,
+                on_change=lambda v: FormState.set_value(field.name, v),
+                id=field_id,
+                rows="4",
+                width="100%",
+            ),
+        ),
+        text_input,
+    )
+
+
+def _field(field: rx.Var[FormField]) -> rx.Component:
+    error = FormState.form_errors[field.name]
+    hint = FormState.form_hints[field.name]
+    return rx.vstack(
+        rx.text(field.label, size="2", weight="medium"),
+        _field_input(field),
+        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
+        rx.cond(
+            error != "",
+            rx.text(error, size="1", color_scheme="red", class_name="field-error"),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _balance_line(line: rx.Var[BalanceLine]) -> rx.Component:
+    return rx.hstack(
+        rx.code(line.account, size="1"),
+        rx.text(line.formatted, weight="bold", class_name="post-balance"),
+    )
+
+
+def result_card() -> rx.Component:
+    r = FormState.result
+    success = rx.callout.root(
+        rx.vstack(
+            rx.hstack(
+                rx.badge(r.status, color_scheme="green", id="result-status"),
+                rx.text(r.command, weight="bold"),
+                rx.cond(r.replayed, rx.badge("replayed", color_scheme="blue", id="replayed")),
+            ),
+            rx.text("reference: ", rx.code(r.reference, id="result-reference"), size="2"),
+            rx.text("transaction: ", rx.code(r.transaction_id, id="result-tx"), size="2"),
+            rx.foreach(r.balances, _balance_line),
+            rx.cond(r.data != "", rx.code_block(r.data, language="json", font_size="12px")),
+            rx.cond(
+                FormState.quote_prefill.length() > 0,  # type: ignore[attr-defined]
+                rx.button("Book this quote", on_click=FormState.book_quote, id="book-quote"),
+            ),
+            spacing="1",
+        ),
+        color_scheme="green",
+        id="result-card",
+        class_name="result-success",
+        width="100%",
+    )
+    failure = rx.callout.root(
+        rx.vstack(
+            rx.badge(r.code, color_scheme="red", id="result-code"),
+            rx.text(r.message, id="result-message"),
+            spacing="1",
+        ),
+        color_scheme="red",
+        id="result-card",
+        class_name="result-error",
+        width="100%",
+    )
+    return rx.cond(FormState.has_result, rx.cond(r.ok, success, failure))
+
+
+def command_form() -> rx.Component:
+    """The active command's form (empty until one is picked)."""
+    return rx.cond(
+        FormState.form_command != "",
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(FormState.form_title, size="4", id="form-title"),
+                    rx.cond(FormState.form_moves_money, rx.badge("moves money")),
+                    rx.spacer(),
+                    rx.code(FormState.form_command, size="1"),
+                ),
+                rx.text(FormState.form_description, size="2", color_scheme="gray"),
+                rx.grid(
+                    rx.foreach(FormState.form_fields, _field),
+                    columns="2",
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Submit",
+                        on_click=FormState.submit,
+                        loading=FormState.submitting,
+                        id="submit-command",
+                    ),
+                    rx.button(
+                        "New operation",
+                        on_click=FormState.new_operation,
+                        variant="soft",
+                        id="new-operation",
+                    ),
+                    rx.text("idempotency key ", rx.code(FormState.form_key, size="1"), size="1"),
+                    align="center",
+                ),
+                result_card(),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+            id="command-form",
+        ),
+    )
+
+
+def form_button(label: str, command: str, **props: object) -> rx.Component:
+    return rx.button(label, on_click=FormState.open_form(command, {}), variant="soft", **props)

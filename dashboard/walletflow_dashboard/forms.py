@@ -1,0 +1,168 @@
+"""The one generated command form: any registry command, its inputs, its result card.
+
+`FormState.open_form(name, prefill)` makes a command the active form (from the Operations list,
+a hold's Settle button, …); the form's inputs are rendered from the registry fields by kind.
+
+Idempotency: each command has a uuid4 key. It is kept across errors (a failed command claims
+nothing, so a corrected retry may reuse it) and across an unchanged resubmission after a success
+(the API replays the first result, `replayed: true`); it rotates only after a success, as soon
+as the operator edits the form or asks for a new operation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import reflex as rx
+
+from walletflow_dashboard.api import ApiError, graphql
+from walletflow_dashboard.commands import (
+    CommandResult,
+    FormField,
+    currency_codes,
+    form_fields,
+    initial_values,
+    input_variables,
+    mutation_document,
+    parse_result,
+    scale_hint,
+)
+from walletflow_dashboard.state import AppState
+
+CURRENCIES = currency_codes()
+
+
+class FormState(AppState):
+    form_command: str = ""
+    form_title: str = ""
+    form_description: str = ""
+    form_moves_money: bool = False
+    form_fields: list[FormField] = []
+    form_values: dict[str, str] = {}
+    form_errors: dict[str, str] = {}
+    form_hints: dict[str, str] = {}
+    form_key: str = ""
+    submitting: bool = False
+    has_result: bool = False
+    result: CommandResult = CommandResult()
+    quote_prefill: dict[str, str] = {}
+    _keys: dict[str, str] = {}
+    _succeeded: dict[str, bool] = {}
+
+    @rx.var
+    def currencies(self) -> list[str]:
+        return CURRENCIES
+
+    def _command(self, name: str) -> dict[str, Any] | None:
+        return next((c for c in self._commands if c["name"] == name), None)
+
+    def open_form(self, name: str, prefill: dict[str, str] | None = None) -> None:
+        command = self._command(name)
+        if command is None:
+            self.form_command = ""
+            self.error = f"the API has no `{name}` command"
+            return
+        self.form_command = name
+        self.form_title = str(command["title"])
+        self.form_description = str(command["description"])
+        self.form_moves_money = bool(command.get("movesMoney"))
+        self.form_fields = form_fields(command)
+        self.form_values = {**initial_values(command), **(prefill or {})}
+        self.form_errors = {f.name: "" for f in self.form_fields}
+        self.has_result = False
+        self.result = CommandResult()
+        if name not in self._keys or self._succeeded.get(name):
+            self._rotate(name)
+        self.form_key = self._keys[name]
+        self._refresh_hints()
+
+    def close_form(self) -> None:
+        self.form_command = ""
+        self.has_result = False
+
+    def open_prefilled(self, name: str, field: str, value: str) -> None:
+        self.open_form(name, {field: value})
+
+    def book_quote(self) -> None:
+        """FX: the quote just obtained → the deal form, prefilled (quoted amounts, never typed)."""
+        self.open_form("bookFxDeal", dict(self.quote_prefill))
+
+    def _rotate(self, name: str) -> None:
+        self._keys[name] = str(uuid.uuid4())
+        self._succeeded[name] = False
+        self.form_key = self._keys[name]
+
+    def new_operation(self) -> None:
+        """Start over with a fresh key (the same inputs may then move money again)."""
+        if self.form_command:
+            self._rotate(self.form_command)
+            self.has_result = False
+
+    def set_value(self, name: str, value: str) -> None:
+        if self._succeeded.get(self.form_command):
+            self._rotate(self.form_command)  # a new request after a success: a new key
+        self.form_values = {**self.form_values, name: value}
+        self.form_errors = {**self.form_errors, name: ""}
+        self._refresh_hints()
+
+    def set_bool(self, name: str, value: bool) -> None:
+        self.set_value(name, "true" if value else "false")
+
+    def _refresh_hints(self) -> None:
+        hints: dict[str, str] = {}
+        for f in self.form_fields:
+            if f.kind == "amount":
+                hints[f.name] = scale_hint(self.form_values.get(f.currency_field, ""))
+            elif f.kind == "datetime":
+                hints[f.name] = "ISO-8601 with a timezone, e.g. 2026-01-31T09:00:00+00:00"
+            elif f.kind == "json":
+                hints[f.name] = 'a JSON object, e.g. {"bank": "058", "account": "0123456789"}'
+            elif f.kind == "emails":
+                hints[f.name] = "one email per line"
+            else:
+                hints[f.name] = ""
+            if f.help:
+                own = hints[f.name] if f.kind == "amount" else ""
+                hints[f.name] = f.help + (f" — {own}" if own else "")
+        self.form_hints = hints
+
+    async def submit(self) -> Any:
+        command = self._command(self.form_command)
+        if command is None or self.submitting:
+            return
+        variables, local_errors = input_variables(command, self.form_values)
+        if local_errors:
+            self.form_errors = {**{f.name: "" for f in self.form_fields}, **local_errors}
+            self.has_result = True
+            self.result = CommandResult(
+                ok=False, code="VALIDATION_ERROR", message="fix the fields marked below"
+            )
+            return
+        self.submitting = True
+        yield
+        key = self._keys[self.form_command]
+        payload: dict[str, Any] = {"key": key}
+        if command.get("fields"):
+            payload["input"] = variables
+        try:
+            answer = await graphql(self.credential(), mutation_document(command), payload)
+            result, field_errors = parse_result(answer["result"])
+            quote = (answer["result"].get("data") or {}) if result.ok else {}
+            self.quote_prefill = (
+                {"merchantId": str(quote.get("merchantId") or variables.get("merchantId", "")),
+                 "quoteId": str(quote["quoteId"])}
+                if isinstance(quote, dict) and quote.get("quoteId")
+                else {}
+            )  # fmt: skip
+        except ApiError as error:
+            result, field_errors = (
+                CommandResult(ok=False, code=error.code, message=error.message),
+                {},
+            )
+        self.result = result
+        self.has_result = True
+        self.form_errors = {**{f.name: "" for f in self.form_fields}, **field_errors}
+        if result.ok:
+            self._succeeded[self.form_command] = True
+        self.submitting = False

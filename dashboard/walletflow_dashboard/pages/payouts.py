@@ -1,0 +1,140 @@
+"""Payouts: holds by state/merchant/age, the manual-review queue (live), and settle / release /
+send-to-manual-review forms prefilled from the chosen hold."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from walletflow_dashboard import data
+from walletflow_dashboard.api import ApiError
+from walletflow_dashboard.components import command_form, layout, section, simple_table
+from walletflow_dashboard.forms import FormState
+from walletflow_dashboard.state import AppState
+
+ROUTE = "/payouts"
+HOLD_STATES = ["any", "reserved", "manual_review", "settled", "released"]
+
+
+class PayoutsState(AppState):
+    hold_state: str = "any"
+    hold_merchant: str = ""
+    hold_older_than_s: str = ""
+    holds: list[data.HoldRow] = []
+
+    def set_hold_state(self, value: str) -> None:
+        self.hold_state = value
+
+    def set_hold_merchant(self, value: str) -> None:
+        self.hold_merchant = value
+
+    def set_hold_older_than_s(self, value: str) -> None:
+        self.hold_older_than_s = value
+
+    async def load_holds(self) -> None:
+        if not self.signed_in:
+            return
+        try:
+            self.holds = await data.holds(
+                self.credential(),
+                "" if self.hold_state == "any" else self.hold_state,
+                self.hold_merchant.strip(),
+                self.hold_older_than_s,
+            )
+            self.queue = await data.manual_review_queue(self.credential())
+            self.error = ""
+        except ApiError as error:
+            self.error = f"{error.code}: {error.message}"
+
+
+ON_LOAD = [AppState.guard, FormState.close_form, PayoutsState.load_holds]
+
+
+def _actions(h: rx.Var[data.HoldRow]) -> rx.Component:
+    open_states = (h.state == "reserved") | (h.state == "manual_review")
+    return rx.cond(
+        open_states,
+        rx.hstack(
+            rx.button(
+                "Settle",
+                size="1",
+                on_click=FormState.open_prefilled("settleHold", "payoutId", h.payout_id),
+                class_name="settle",
+            ),
+            rx.button(
+                "Release",
+                size="1",
+                variant="soft",
+                color_scheme="orange",
+                on_click=FormState.open_prefilled("releaseHold", "payoutId", h.payout_id),
+                class_name="release",
+            ),
+            rx.cond(
+                h.state == "reserved",
+                rx.button(
+                    "Manual review",
+                    size="1",
+                    variant="soft",
+                    on_click=FormState.open_prefilled(
+                        "markPayoutManualReview", "payoutId", h.payout_id
+                    ),
+                    class_name="manual-review",
+                ),
+            ),
+        ),
+    )
+
+
+def hold_row(h: rx.Var[data.HoldRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.code(h.payout_id, size="1")),
+        rx.table.cell(h.merchant_id),
+        rx.table.cell(rx.text(h.amount, weight="bold")),
+        rx.table.cell(h.provider),
+        rx.table.cell(rx.badge(h.state)),
+        rx.table.cell(rx.text(h.reason, size="1")),
+        rx.table.cell(h.age),
+        rx.table.cell(_actions(h)),
+        id=f"hold-{h.payout_id}",
+        class_name="hold-row",
+    )
+
+
+HEADERS = ["Payout", "Merchant", "Amount", "Provider", "State", "Reason", "Since", ""]
+
+
+def page() -> rx.Component:
+    return layout(
+        "Payouts",
+        command_form(),
+        section(
+            "Manual-review queue (live)",
+            simple_table(HEADERS, AppState.queue, hold_row, "review-queue"),
+        ),
+        section(
+            "Holds",
+            rx.hstack(
+                rx.select(
+                    HOLD_STATES,
+                    value=PayoutsState.hold_state,
+                    on_change=PayoutsState.set_hold_state,
+                    id="hold-state",
+                ),
+                rx.input(
+                    placeholder="merchant",
+                    value=PayoutsState.hold_merchant,
+                    on_change=PayoutsState.set_hold_merchant,
+                    width="180px",
+                    id="hold-merchant",
+                ),
+                rx.input(
+                    placeholder="older than (s)",
+                    value=PayoutsState.hold_older_than_s,
+                    on_change=PayoutsState.set_hold_older_than_s,
+                    width="140px",
+                    id="hold-older",
+                ),
+                rx.button("Filter", on_click=PayoutsState.load_holds, id="hold-filter"),
+            ),
+            simple_table(HEADERS, PayoutsState.holds, hold_row, "holds-table"),
+        ),
+    )

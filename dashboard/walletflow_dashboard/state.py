@@ -1,0 +1,297 @@
+"""The dashboard state: who is signed in, what the pages show, and the live feed.
+
+Credentials live in backend-only vars (`_…`): they never reach the browser. Page data is
+fetched over GraphQL (`data.py`); the live feed is one background task per signed-in client
+that follows the API's subscriptions and pushes every result into the state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import reflex as rx
+
+from walletflow_dashboard import data, live
+from walletflow_dashboard.api import ApiError, Credential, api_url, auth_status, graphql, sign_in
+from walletflow_dashboard.commands import COMMANDS_QUERY, CommandGroup, grouped
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_ROUTE = "/signin"
+MAX_RECENT = 20
+MAX_EVENTS = 50
+LIVE_MAX_LIFETIME_S = 12 * 60 * 60  # the API session's lifetime
+LIVE_BACKOFF_S = (1.0, 2.0, 5.0, 10.0)
+REFRESH_DEBOUNCE_S = 0.3
+ADMIN = "admin"
+STAFF = ("admin", "operator")
+
+
+class AppState(rx.State):
+    """Auth + the data every page shares + the live feed."""
+
+    # --- auth -------------------------------------------------------------------------------
+    signed_in: bool = False
+    role: str = ""
+    subject: str = ""
+    merchant_id: str = ""
+    open_dev: bool = False
+    google_sign_in: bool = False
+    google_login_url: str = ""
+    sign_in_secret: str = ""
+    sign_in_error: str = ""
+    signing_in: bool = False
+    _credential_kind: str = ""
+    _credential_secret: str = ""
+    _commands: list[dict[str, Any]] = []
+    _schema: data.Schema = data.Schema()
+
+    # --- shared data ------------------------------------------------------------------------
+    command_groups: list[CommandGroup] = []
+    wallets: list[data.WalletRow] = []
+    wallet_filter: str = ""
+    recent: list[data.TxRow] = []
+    posted_count: int = 0
+    failed_count: str = "—"
+    outbox_pending: int = 0
+    outbox_age: str = "—"
+    queue: list[data.HoldRow] = []
+    gates: list[data.GateRow] = []
+    gates_note: str = ""
+    drift_count: str = "—"
+    template_mismatches: int = 0
+    events: list[data.TxRow] = []
+    error: str = ""
+
+    # --- live feed --------------------------------------------------------------------------
+    live_status: str = "offline"
+    live_error: str = ""
+    live_updates: int = 0
+    last_update: str = ""
+    _live_running: bool = False
+    _live_generation: int = 0
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    @rx.var
+    def is_staff(self) -> bool:
+        return self.role in STAFF
+
+    def credential(self) -> Credential:
+        return Credential(self._credential_kind, self._credential_secret)
+
+    # --- sign-in ----------------------------------------------------------------------------
+    def set_sign_in_secret(self, value: str) -> None:
+        self.sign_in_secret = value
+
+    async def load_sign_in(self) -> Any:
+        if self.signed_in:
+            return rx.redirect("/")
+        self.google_login_url = f"{api_url()}/auth/google/login"
+        try:
+            status = await auth_status()
+        except Exception as error:  # the API is down: say so on the sign-in page
+            self.sign_in_error = f"API unreachable at {api_url()}: {type(error).__name__}"
+            return None
+        self.open_dev = bool(status.get("openDev"))
+        self.google_sign_in = bool(status.get("googleSignIn"))
+        return None
+
+    async def submit_sign_in(self, form: dict[str, Any] | None = None) -> Any:
+        secret = str((form or {}).get("secret") or self.sign_in_secret)
+        self.signing_in = True
+        self.sign_in_error = ""
+        yield
+        try:
+            credential, me = await sign_in(secret)
+        except ApiError as error:
+            self.sign_in_error = f"{error.code}: {error.message}"
+            self.signing_in = False
+            return
+        except Exception as error:
+            self.sign_in_error = f"API unreachable: {type(error).__name__}"
+            self.signing_in = False
+            return
+        await self._signed_in_as(credential, me)
+        self.signing_in = False
+        yield rx.redirect("/")
+
+    async def continue_open_dev(self) -> Any:
+        """Dev with no auth configured: the API is open and says so."""
+        try:
+            status = await auth_status()
+        except Exception as error:
+            self.sign_in_error = f"API unreachable: {type(error).__name__}"
+            return None
+        if not status.get("openDev"):
+            self.sign_in_error = "the API requires sign-in"
+            return None
+        await self._signed_in_as(Credential("open", ""), status)
+        return rx.redirect("/")
+
+    async def _signed_in_as(self, credential: Credential, me: dict[str, Any]) -> None:
+        self._credential_kind = credential.kind
+        self._credential_secret = credential.secret
+        self.role = str(me.get("role", ""))
+        self.subject = str(me.get("subject", ""))
+        self.merchant_id = str(me.get("merchantId") or "")
+        self.signed_in = True
+        self.sign_in_secret = ""
+        self._live_generation += 1
+        self._live_running = False
+        await self._load_registry()
+
+    async def _load_registry(self) -> None:
+        credential = self.credential()
+        commands = await graphql(credential, COMMANDS_QUERY)
+        self._commands = commands["commands"]
+        self.command_groups = grouped(self._commands)
+        self._schema = await data.load_schema(credential)
+
+    def sign_out(self) -> Any:
+        self.signed_in = False
+        self.role = ""
+        self._credential_kind = ""
+        self._credential_secret = ""
+        self._live_generation += 1
+        self._live_running = False
+        self.live_status = "offline"
+        return rx.redirect(SIGN_IN_ROUTE)
+
+    # --- the guard every page runs on load --------------------------------------------------
+    def guard(self) -> Any:
+        if not self.signed_in:
+            return rx.redirect(SIGN_IN_ROUTE)
+        if not self._live_running:
+            self._live_running = True
+            return AppState.follow_live
+        return None
+
+    def guard_admin(self) -> Any:
+        if not self.signed_in:
+            return rx.redirect(SIGN_IN_ROUTE)
+        return None
+
+    # --- loaders ----------------------------------------------------------------------------
+    async def load_overview(self) -> None:
+        if not self.signed_in:
+            return
+        await self._refresh_overview()
+
+    async def _refresh_overview(self) -> None:
+        credential = self.credential()
+        self.error = ""
+        try:
+            self.recent = await data.recent_transactions(credential, MAX_RECENT)
+            if self.is_staff or self.role == "analyst":
+                self.outbox_pending, self.outbox_age = await data.outbox(credential)
+                self.queue = await data.manual_review_queue(credential)
+                _, self.template_mismatches = await data.templates(credential)
+        except ApiError as error:
+            self.error = f"{error.code}: {error.message}"
+        await self._refresh_gates()
+
+    async def _refresh_gates(self) -> None:
+        credential = self.credential()
+        if "gates" in self._schema.queries:
+            value, note = await data.generic_query(credential, self._schema, "gates")
+            self.gates = data.gate_rows(value) if not note else []
+            self.gates_note = note
+        else:
+            self.gates = []
+            self.gates_note = "the API has no `gates` query yet"
+        for name, target in (("drift", "drift_count"), ("commandStats", "failed_count")):
+            if name in self._schema.queries:
+                value, note = await data.generic_query(credential, self._schema, name)
+                setattr(self, target, note or str(len(data.flatten(value))))
+
+    def set_wallet_filter(self, value: str) -> None:
+        self.wallet_filter = value
+
+    async def load_wallets(self) -> None:
+        if not self.signed_in:
+            return
+        try:
+            self.wallets = await data.wallets(self.credential(), self.wallet_filter.strip())
+            self.error = ""
+        except ApiError as error:
+            self.error = f"{error.code}: {error.message}"
+
+    # --- live -------------------------------------------------------------------------------
+    def _subscriptions(self) -> dict[str, str]:
+        subs = {"transactions": data.TRANSACTIONS_SUBSCRIPTION, "events": data.EVENTS_SUBSCRIPTION}
+        if self.role != "merchant":
+            subs["outboxAge"] = data.OUTBOX_SUBSCRIPTION
+            subs["manualReviewQueue"] = data.QUEUE_SUBSCRIPTION
+        if "gates" in self._schema.subscriptions:
+            spec = self._schema.subscriptions["gates"]
+            subs["gates"] = "subscription G { gates " + self._schema.selection(spec["type"]) + " }"
+        return subs
+
+    @rx.event(background=True)
+    async def follow_live(self) -> None:
+        """Follow the API's subscriptions until sign-out; reconnect with a bounded backoff."""
+        async with self:
+            generation = self._live_generation
+            credential = self.credential()
+            subscriptions = self._subscriptions()
+        started = time.monotonic()
+        failures = 0
+        while time.monotonic() - started < LIVE_MAX_LIFETIME_S:
+            try:
+                async with self:
+                    if generation != self._live_generation:
+                        return
+                    self.live_status = "connecting"
+                async for name, value in live.follow(credential, subscriptions):
+                    failures = 0
+                    async with self:
+                        if generation != self._live_generation:
+                            return
+                        self.live_status = "live"
+                        await self._apply_live(name, value)
+            except Exception as error:  # the API restarted, the network blinked: reconnect
+                log.info("live feed dropped: %s", error)
+                async with self:
+                    self.live_error = f"{type(error).__name__}: {error}"
+            async with self:
+                if generation != self._live_generation:
+                    return
+                self.live_status = "reconnecting"
+            await asyncio.sleep(LIVE_BACKOFF_S[min(failures, len(LIVE_BACKOFF_S) - 1)])
+            failures += 1
+
+    async def _apply_live(self, name: str, value: Any) -> None:
+        self.live_updates += 1
+        self.last_update = time.strftime("%H:%M:%S")
+        if name == "transactions":
+            row = data.tx_row(value["transactions"])
+            self.recent = [row, *[r for r in self.recent if r.tx_id != row.tx_id]][:MAX_RECENT]
+            self.posted_count += 1
+            with contextlib.suppress(ApiError):
+                self.wallets = await data.wallets(self.credential(), self.wallet_filter.strip())
+            await self._refresh_gates()
+        elif name == "outboxAge":
+            self.outbox_pending, self.outbox_age = data.outbox_values(value["outboxAge"])
+        elif name == "manualReviewQueue":
+            self.queue = [data.hold_row(h) for h in value["manualReviewQueue"]]
+        elif name == "gates":
+            self.gates = data.gate_rows(value["gates"])
+            self.gates_note = ""
+        elif name == "events":
+            event = value["events"]
+            row = data.TxRow(
+                tx_id=str(event.get("eventId", ""))[:12],
+                reference=str(event.get("type", "")),
+                effective_at=time.strftime("%H:%M:%S"),
+                summary=data.cell(event.get("payload")),
+            )
+            self.events = [row, *self.events][:MAX_EVENTS]
+        elif name == "error":
+            self.live_error = str(value)
