@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/ledger.py [--seconds 8] [--concurrency 1,8,32]
 
+Both scenarios run interleaved in half-second slices at each concurrency level, and pgbench runs
+before and after the ledger (their mean is the reference), so a shared machine's background
+load hits all figures alike.
+
 Scenarios (each transaction is one `PostgresLedger.post` of explicit postings, with a unique
 reference, in its own database transaction, committed with the server's durability settings):
 - spread: a transfer between two of 1,000 pre-funded merchant accounts, chosen at random;
@@ -90,10 +94,18 @@ def request(hot: bool, counter: int) -> PostRequest:
     return PostRequest(postings=tuple(postings), reference=f"bench-{counter}")
 
 
-async def run_scenario(
-    ledger: PostgresLedger, hot: bool, concurrency: int, seconds: float, counter: list[int]
-) -> Figure:
-    latencies_ms: list[float] = []
+SLICE_S = 0.5
+
+
+async def run_slice(
+    ledger: PostgresLedger,
+    hot: bool,
+    concurrency: int,
+    seconds: float,
+    counter: list[int],
+    latencies_ms: list[float],
+) -> float:
+    """Run `concurrency` workers for `seconds`; append each post's latency; return the time."""
     deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
@@ -105,17 +117,36 @@ async def run_scenario(
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - began
-    ordered = sorted(latencies_ms)
-    p99_index = min(len(ordered) - 1, int(len(ordered) * 0.99))
-    return Figure(
-        scenario="hot" if hot else "spread",
-        concurrency=concurrency,
-        transactions=len(ordered),
-        seconds=elapsed,
-        p50_ms=statistics.median(ordered),
-        p99_ms=ordered[p99_index],
-    )
+    return time.perf_counter() - began
+
+
+async def run_level(
+    ledger: PostgresLedger, concurrency: int, seconds: float, counter: list[int]
+) -> list[Figure]:
+    """Both scenarios at one concurrency, interleaved in short slices so that both see the
+    same background load on a shared machine."""
+    latencies: dict[bool, list[float]] = {False: [], True: []}
+    elapsed = {False: 0.0, True: 0.0}
+    for _ in range(max(1, round(seconds / SLICE_S))):
+        for hot in (False, True):
+            elapsed[hot] += await run_slice(
+                ledger, hot, concurrency, SLICE_S, counter, latencies[hot]
+            )
+    figures = []
+    for hot in (False, True):
+        ordered = sorted(latencies[hot])
+        p99_index = min(len(ordered) - 1, int(len(ordered) * 0.99))
+        figures.append(
+            Figure(
+                scenario="hot" if hot else "spread",
+                concurrency=concurrency,
+                transactions=len(ordered),
+                seconds=elapsed[hot],
+                p50_ms=statistics.median(ordered),
+                p99_ms=ordered[p99_index],
+            )
+        )
+    return figures
 
 
 def bench_engine(url: str, pool_size: int, pre_ping: bool) -> AsyncEngine:
@@ -150,9 +181,8 @@ async def bench_ledger(
         for start in range(0, MERCHANTS, 500):
             await ledger.post(PostRequest(postings=funding[start : start + 500]))
         figures = []
-        for hot in (False, True):
-            for concurrency in levels:
-                figure = await run_scenario(ledger, hot, concurrency, seconds, counter)
+        for concurrency in levels:
+            for figure in await run_level(ledger, concurrency, seconds, counter):
                 figures.append(figure)
                 print(
                     f"  {'pre-ping' if pre_ping else 'no-ping':<8} "
@@ -175,18 +205,19 @@ def find_pgbench() -> str | None:
     return None
 
 
-def pgbench_tps(server_url: str, database: str, seconds: int) -> float | None:
+def pgbench_tps(server_url: str, database: str, seconds: int, *, initialise: bool) -> float | None:
     binary = find_pgbench()
     if binary is None:
         print("pgbench not found; skipping the comparison")
         return None
     url = plain_url(with_database(server_url, database))
-    subprocess.run(
-        [binary, "-i", "-q", "-s", str(PGBENCH_SCALE), url],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    if initialise:
+        subprocess.run(
+            [binary, "-i", "-q", "-s", str(PGBENCH_SCALE), url],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     done = subprocess.run(
         [
             binary,
@@ -243,9 +274,9 @@ async def main() -> int:
             f"-j {PGBENCH_THREADS} -T {args.pgbench_seconds}",
             flush=True,
         )
-        reference_tps = pgbench_tps(server, pgbench_db, args.pgbench_seconds)
+        reference_tps = pgbench_tps(server, pgbench_db, args.pgbench_seconds, initialise=True)
         if reference_tps is not None:
-            print(f"  pgbench {reference_tps:8.0f} tps", flush=True)
+            print(f"  pgbench (before) {reference_tps:8.0f} tps", flush=True)
         ledger_url = with_database(server, ledger_db)
         await upgrade_async(ledger_url)
         print(
@@ -260,6 +291,12 @@ async def main() -> int:
             no_ping = await bench_ledger(
                 ledger_url, args.seconds, levels, pre_ping=False, counter=counter
             )
+        if reference_tps is not None:
+            after_tps = pgbench_tps(server, pgbench_db, args.pgbench_seconds, initialise=False)
+            if after_tps is not None:
+                print(f"  pgbench (after)  {after_tps:8.0f} tps", flush=True)
+                reference_tps = (reference_tps + after_tps) / 2
+                print(f"  pgbench (mean)   {reference_tps:8.0f} tps", flush=True)
     finally:
         for name in (ledger_db, pgbench_db):
             await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
