@@ -43,6 +43,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from walletflow.config import ConfigError
 from walletflow.db.schema_service import holds
 from walletflow.db.schema_workers import payout_sagas
 from walletflow.domain.errors import (
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 MAX_COMPLETION_ATTEMPTS = 10
 """Failed attempts to record a completion (other than flag gating) before escalating."""
 MAX_RAW_CHARS = 2000
+LEASE_MARGIN_S = 1.0
+"""A lease covers one provider call (its timeout) plus this much for the database work."""
 REASON_PROVIDER_NOT_CONFIGURED = "PROVIDER_NOT_CONFIGURED"
 
 
@@ -230,6 +233,18 @@ def _outcome_json(outcome: ProviderOutcome) -> dict[str, Any]:
     }
 
 
+def check_lease_covers_calls(config: SagaConfig, provider_timeouts_s: dict[str, float]) -> None:
+    """A step makes at most one provider call per lease renewal; a lease shorter than a call
+    would let a second worker take a saga whose call is still in flight."""
+    for name, timeout_s in sorted(provider_timeouts_s.items()):
+        if config.lease_s < timeout_s + LEASE_MARGIN_S:
+            raise ConfigError(
+                "SAGA_LEASE_S",
+                f"must be at least provider {name!r} timeout_s ({timeout_s:g}) + "
+                f"{LEASE_MARGIN_S:g} s (got {config.lease_s:g})",
+            )
+
+
 class _LeaseLost(Exception):
     """Another worker owns the saga now; this one stops touching it."""
 
@@ -379,6 +394,7 @@ class PayoutSagaRunner:
             except ValidationError:
                 request = None
             if request is not None:
+                row = await self._save(row, keep_lease=True)  # renew: one call per lease
                 outcome = await self._call(hold.provider, "submit", request)
         return await self._after_answer(row, hold, outcome, requeries_done=row.attempts + 1)
 

@@ -30,7 +30,7 @@ from walletflow.workers.config import WorkerConfig, load_worker_config
 from walletflow.workers.heartbeat import record_heartbeat
 from walletflow.workers.jobs_help import JOBS
 from walletflow.workers.outbox_relay import publish_outbox_age, relay_outbox
-from walletflow.workers.payout_saga import PayoutSagaRunner
+from walletflow.workers.payout_saga import PayoutSagaRunner, check_lease_covers_calls
 from walletflow.workers.statements import rebuild_statements_job
 from walletflow.workers.webhooks import deliver_due_webhooks
 
@@ -70,6 +70,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     engine = create_engine(database_url)
     container = build_container(settings, engine)
     providers = ProviderRegistry.from_file(config.providers_file)
+    check_lease_covers_calls(
+        config.saga, {name: providers.config(name).timeout_s for name in providers.names()}
+    )
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     saga = PayoutSagaRunner(
         engine,

@@ -97,7 +97,7 @@ async def test_worker_killed_mid_submit_is_replaced_without_double_pay_or_loss(
                         "name": PROVIDER,
                         "base_url": sandbox_server,
                         "secret": SECRET,
-                        "timeout_s": 4.0,
+                        "timeout_s": 1.8,
                         "currencies": sorted(CURRENCIES),
                     }
                 ]
@@ -109,7 +109,7 @@ async def test_worker_killed_mid_submit_is_replaced_without_double_pay_or_loss(
         "DATABASE_URL": database_url,
         "REDIS_URL": workers_redis_url,
         "PROVIDERS_FILE": str(providers_file),
-        "SAGA_LEASE_S": "2",
+        "SAGA_LEASE_S": "3",
         "SAGA_BACKOFF_BASE_S": "0.2",
         "SAGA_BACKOFF_CAP_S": "0.5",
         "SAGA_REQUERY_MAX": "10",

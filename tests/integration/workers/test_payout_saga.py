@@ -23,12 +23,18 @@ from tests.integration.workers.conftest import (
     script,
 )
 from walletflow.bootstrap import Container
+from walletflow.config import ConfigError
 from walletflow.db.schema_ledger import ledger_transactions
 from walletflow.db.schema_workers import payout_sagas
 from walletflow.domain.principals import SYSTEM_SAGA
 from walletflow.providers.port import PayoutRequest, ProviderOutcome, ProviderPort
 from walletflow.providers.registry import ProviderRegistry
-from walletflow.workers.payout_saga import PayoutSagaRunner, requery_delay_s, start_sagas
+from walletflow.workers.payout_saga import (
+    PayoutSagaRunner,
+    check_lease_covers_calls,
+    requery_delay_s,
+    start_sagas,
+)
 
 START_MINOR = 100_000
 PAYOUT_MINOR = 10_000
@@ -318,3 +324,10 @@ async def test_an_adapter_bug_hands_the_saga_back_without_moving_money(
     assert row["lease_owner"] is None and row["last_error"] == "unexpected error"
     assert await hold_state(engine, "po_bug") == "reserved"
     assert (await runner.tick()).claimed == 0  # waits the backoff cap before the next try
+
+
+def test_a_lease_shorter_than_a_provider_call_is_a_configuration_error() -> None:
+    check_lease_covers_calls(FAST_SAGA, {"sandbox": FAST_SAGA.lease_s - 1.0})
+    with pytest.raises(ConfigError) as refused:
+        check_lease_covers_calls(FAST_SAGA, {"slow": FAST_SAGA.lease_s})
+    assert refused.value.setting == "SAGA_LEASE_S"
