@@ -118,7 +118,8 @@ async def test_expired_and_revoked_api_keys_are_refused(api: Api) -> None:
     assert expired.status_code == 401
     assert expired.json()["error"]["code"] == "UNAUTHENTICATED"
 
-    revoke = "mutation($id: String!) { revokeApiKey(keyId: $id) { __typename ... on ApiKeyInfo { revokedAt } } }"
+    revoke = """mutation($id: String!) {
+      revokeApiKey(keyId: $id) { __typename ... on ApiKeyInfo { revokedAt } } }"""
     result = (await api.data(revoke, {"id": key_id}))["revokeApiKey"]
     assert result["__typename"] == "ApiKeyInfo" and result["revokedAt"] is not None
     assert (await api.graphql(ME, who="revoked")).status_code == 401

@@ -3,6 +3,8 @@ typed client error, never a 500."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from tests.integration.api.conftest import Api
@@ -53,7 +55,7 @@ async def test_a_body_over_the_limit_is_413_typed(api: Api) -> None:
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
-    async def chunks() -> object:
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(4):
             yield b" " * 1024
 

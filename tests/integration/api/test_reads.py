@@ -67,7 +67,8 @@ async def test_analyst_answers_fees_earned_per_currency_last_week_in_one_query(a
 async def test_balances_at_a_point_in_time(api: Api) -> None:
     await _payin(api, "m1", "NGN", "10.00", "1.00")
     before = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-    query = """query($at: DateTime) { balances(prefix: "fees:", at: $at) { account asset balanceMinor } }"""
+    query = """query($at: DateTime) {
+      balances(prefix: "fees:", at: $at) { account asset balanceMinor } }"""
     now_lines = (await api.data(query, {"at": None}))["balances"]
     assert now_lines == [{"account": "fees:NGN:revenue", "asset": "NGN/2", "balanceMinor": "100"}]
     assert (await api.data(query, {"at": before}))["balances"] == []

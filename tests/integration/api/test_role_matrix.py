@@ -108,6 +108,17 @@ QUERIES: dict[str, set[str]] = {
     "{ manualReviewQueue { nodes { payoutId } } }": {"admin", "operator", "analyst"},
     "{ templates { name sha256 loaded } }": {"admin", "operator", "analyst"},
     "{ apiKeys { keyId } }": {"admin"},
+    "{ trialBalance { foots totals { asset netMinor } } }": {"admin", "operator", "analyst"},
+    "{ alm { summaries { asset netPositionMinor } } }": {"admin", "operator", "analyst"},
+    "{ gates(refreshStatements: false) { name ok } }": {"admin", "operator", "analyst"},
+    "{ coa { code } glMappings { template } }": {"admin", "operator", "analyst"},
+    "{ coaDrift { check } }": {"admin", "operator", "analyst"},
+    '{ statements(merchantId: "m1", currency: "NGN") { nodes { seq } } }': set(ROLES),
+    '{ statements(merchantId: "m2", currency: "NGN") { nodes { seq } } }': {
+        "admin",
+        "operator",
+        "analyst",
+    },
 }
 
 

@@ -209,3 +209,20 @@ def test_an_unauthenticated_websocket_is_closed(client: TestClient) -> None:
     ):
         ws.receive_json()
     assert closed.value.code == 4401
+
+
+def test_gates_subscription_sends_the_gates_then_each_change(
+    client: TestClient, relay: Relay
+) -> None:
+    with client.websocket_connect(
+        "/graphql", subprotocols=["graphql-transport-ws"], headers=ADMIN
+    ) as ws:
+        subscribe(ws, "subscription { gates(debounceMs: 100) { name ok detail } }")
+        first = {gate["name"]: gate["ok"] for gate in next_data(ws)["gates"]}
+        assert set(first) == {"books_foot", "holds", "statements", "coa_templates"}
+        assert first["coa_templates"] is False, first
+        gql(client, 'mutation { rebuildCoa(idempotencyKey: "g-coa") { __typename } }')
+        gql(client, 'mutation { rebuildTemplates(idempotencyKey: "g-t") { __typename } }')
+        relay.publish_pending()
+        changed = {gate["name"]: gate["ok"] for gate in next_data(ws)["gates"]}
+        assert changed["coa_templates"] is True, changed

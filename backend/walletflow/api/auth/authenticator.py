@@ -45,9 +45,7 @@ class Authenticator:
             return False
         return hmac.compare_digest(candidate.encode(), token.encode())
 
-    async def principal(
-        self, headers: Mapping[str, str], cookies: Mapping[str, str]
-    ) -> Principal:
+    async def principal(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal:
         authorization = headers.get("authorization")
         if authorization is not None:
             return await self._bearer(authorization)

@@ -134,17 +134,20 @@ def to_graphql_error(error: e.WalletflowError) -> ErrorBase:
             kind = graphql_type
             break
     details: dict[str, Any] | None = dict(error.details) or None
-    common = {
-        "code": error.code,
-        "message": error.message,
-        "retryable": error.retryable,
-        "details": details,
-    }
+    json_details = None if details is None else JSON(details)
     if kind is ValidationProblem:
         assert isinstance(error, e.ValidationError)
         field_errors = [
             FieldError(path=camel(path), message=reason)
             for path, reason in sorted(error.field_errors.items())
         ]
-        return ValidationProblem(**common, field_errors=field_errors)
-    return kind(**common)
+        return ValidationProblem(
+            code=error.code,
+            message=error.message,
+            retryable=error.retryable,
+            details=json_details,
+            field_errors=field_errors,
+        )
+    return kind(
+        code=error.code, message=error.message, retryable=error.retryable, details=json_details
+    )

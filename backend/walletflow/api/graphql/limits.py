@@ -50,7 +50,11 @@ def selection_cost(
                 continue
             cost += multiplier
             child = selection.selection_set
-            names = {s.name.value for s in child.selections if isinstance(s, FieldNode)} if child else set()
+            names = (
+                {s.name.value for s in child.selections if isinstance(s, FieldNode)}
+                if child
+                else set()
+            )
             is_connection = bool(names & {"edges", "nodes", "pageInfo"})
             cost += selection_cost(
                 child, fragments, multiplier * _multiplier(selection, is_connection), nesting

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Union, cast
 
 import strawberry
 from strawberry.types.field import StrawberryField
@@ -86,10 +86,12 @@ def success(outcome: CommandOutcome) -> CommandSuccess:
         transaction_id=None if result.transaction_id is None else BigInt(result.transaction_id),
         replayed=outcome.replayed,
         balances=[
-            Balance(account=line.account, asset=line.asset, balance_minor=BigInt(line.balance_minor))
+            Balance(
+                account=line.account, asset=line.asset, balance_minor=BigInt(line.balance_minor)
+            )
             for line in result.balances
         ],
-        data=result.data,
+        data=JSON(result.data),
     )
 
 
@@ -146,12 +148,18 @@ def command_mutation(spec: CommandSpec) -> StrawberryField:
 
         resolve_without_input.__name__ = spec.name
         resolve_without_input.__annotations__ = annotations
-        return strawberry.mutation(
-            resolver=resolve_without_input, name=spec.name, description=spec.description
+        return cast(
+            StrawberryField,
+            strawberry.mutation(
+                resolver=resolve_without_input, name=spec.name, description=spec.description
+            ),
         )
     resolve.__name__ = spec.name
     resolve.__annotations__ = annotations
-    return strawberry.mutation(resolver=resolve, name=spec.name, description=spec.description)
+    return cast(
+        StrawberryField,
+        strawberry.mutation(resolver=resolve, name=spec.name, description=spec.description),
+    )
 
 
 def _guarded(
@@ -212,9 +220,7 @@ async def create_api_key(
     return await _guarded(work)
 
 
-async def revoke_api_key(
-    info: Info, key_id: str
-) -> CreatedApiKey | ApiKeyInfo | ErrorBase:
+async def revoke_api_key(info: Info, key_id: str) -> CreatedApiKey | ApiKeyInfo | ErrorBase:
     """Admins: revoke an API key at once (idempotent)."""
     context = info.context
 
@@ -233,6 +239,6 @@ revoke_api_key.__annotations__["return"] = result_union("revokeApiKey", ApiKeyIn
 
 def mutation_fields(registry: Registry) -> list[StrawberryField]:
     fields = [command_mutation(spec) for spec in registry]
-    fields.append(strawberry.mutation(resolver=create_api_key, name="createApiKey"))
-    fields.append(strawberry.mutation(resolver=revoke_api_key, name="revokeApiKey"))
+    for resolver, name in ((create_api_key, "createApiKey"), (revoke_api_key, "revokeApiKey")):
+        fields.append(cast(StrawberryField, strawberry.mutation(resolver=resolver, name=name)))
     return fields

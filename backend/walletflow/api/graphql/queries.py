@@ -1,3 +1,5 @@
+# mypy: disable-error-code="untyped-decorator"
+# (strawberry.field(description=...) is typed as returning Any; the resolvers are typed.)
 """Read-only queries: wallets, balances, movements, holds, transactions, postings, flags, outbox,
 templates, registry metadata, `me`. Merchants see only their own merchant's data; analysts,
 operators and admins see everything. Lists are keyset-paginated connections (no OFFSET)."""
@@ -14,7 +16,7 @@ from walletflow.api.auth import api_keys
 from walletflow.api.graphql.context import GraphQLContext, Info
 from walletflow.api.graphql.mutations import GRAPHQL_TYPE_NAMES, key_info
 from walletflow.api.graphql.pagination import Connection, connection, decode_cursor, page_size
-from walletflow.api.graphql.scalars import BigInt
+from walletflow.api.graphql.scalars import JSON, BigInt
 from walletflow.api.graphql.types import (
     AccountMovement,
     ApiKeyInfo,
@@ -37,8 +39,8 @@ from walletflow.db.schema_service import feature_flags, holds, loaded_templates,
 from walletflow.domain.errors import Forbidden, ValidationError
 from walletflow.domain.holds import HoldState
 from walletflow.domain.principals import Principal, Role
-from walletflow.ledger.port import TransactionFilter
 from walletflow.ledger.port import Transaction as LedgerTransaction
+from walletflow.ledger.port import TransactionFilter
 from walletflow.service.fields import FieldKind
 from walletflow.service.registry import CommandSpec, Permission
 
@@ -134,7 +136,7 @@ def transaction_node(tx: LedgerTransaction) -> Transaction:
     return Transaction(
         id=BigInt(tx.id),
         reference=tx.reference,
-        metadata=dict(tx.metadata),
+        metadata=JSON(dict(tx.metadata)),
         effective_at=tx.effective_at,
         inserted_at=tx.inserted_at,
         reverted=tx.reverted,
@@ -170,9 +172,7 @@ async def hold_page(
     statement = statement.order_by(holds.c.created_at, holds.c.payout_id).limit(size + 1)
     async with context.container.engine.connect() as conn:
         rows = (await conn.execute(statement)).all()
-    return connection(
-        [hold_node(row) for row in rows], size, lambda h: (h.created_at, h.payout_id)
-    )
+    return connection([hold_node(row) for row in rows], size, lambda h: (h.created_at, h.payout_id))
 
 
 @strawberry.type
@@ -292,7 +292,9 @@ class Query:
                 )
                 totals[line_asset] = totals.get(line_asset, 0) + after - before
         if len(by_account) > MAX_BALANCE_LINES:
-            raise ValidationError("too many accounts; narrow the prefix", field_errors={"prefix": "too broad"})
+            raise ValidationError(
+                "too many accounts; narrow the prefix", field_errors={"prefix": "too broad"}
+            )
         return Movements(
             prefix=prefix,
             from_time=from_time,
@@ -325,7 +327,9 @@ class Query:
             statement = statement.where(holds.c.state == state)
         if older_than_s is not None:
             if not 0 <= older_than_s <= MAX_OLDER_THAN_S:
-                raise ValidationError("olderThanS out of range", field_errors={"olderThanS": "range"})
+                raise ValidationError(
+                    "olderThanS out of range", field_errors={"olderThanS": "range"}
+                )
             cutoff = context.container.clock.now() - timedelta(seconds=older_than_s)
             statement = statement.where(holds.c.created_at < cutoff)
         return await hold_page(context, statement, first, after)
@@ -379,8 +383,9 @@ class Query:
         size = page_size(first)
         account = scoped_account(context, account)
         p = ledger_postings.c
-        statement = select(p.tx_id, p.ordinal, p.source, p.destination, p.asset, p.amount,
-                           p.effective_at)
+        statement = select(
+            p.tx_id, p.ordinal, p.source, p.destination, p.asset, p.amount, p.effective_at
+        )
         if account is not None:
             pattern = _like_prefix(account)
             statement = statement.where(
@@ -451,8 +456,7 @@ class Query:
         t = loaded_templates.c
         async with context.container.engine.connect() as conn:
             rows = {
-                row.name: row
-                for row in await conn.execute(select(t.name, t.sha256, t.loaded_at))
+                row.name: row for row in await conn.execute(select(t.name, t.sha256, t.loaded_at))
             }
         result = []
         for name, sha256 in context.container.templates.hashes().items():
@@ -486,4 +490,6 @@ async def read_outbox_status(context: GraphQLContext) -> OutboxStatus:
     age = None
     if oldest is not None:
         age = max(0.0, (context.container.clock.now() - oldest).total_seconds())
-    return OutboxStatus(pending_count=int(count), oldest_pending_age_s=age, oldest_pending_at=oldest)
+    return OutboxStatus(
+        pending_count=int(count), oldest_pending_age_s=age, oldest_pending_at=oldest
+    )

@@ -25,7 +25,7 @@ def _parse_big_int(value: Any) -> int:
 
 
 def _parse_amount(value: Any) -> str | int:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError("Amount must be a decimal string or an integer of minor units")
     if isinstance(value, int):
         return value

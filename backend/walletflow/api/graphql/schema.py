@@ -14,11 +14,12 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import create_type
+from strawberry.tools import create_type, merge_types
 
 from walletflow.api.graphql.limits import cost_limit_rule
 from walletflow.api.graphql.mutations import mutation_fields
 from walletflow.api.graphql.queries import Query
+from walletflow.api.graphql.reporting import ReportingQuery
 from walletflow.api.graphql.scalars import SCALAR_MAP
 from walletflow.api.graphql.subscriptions import Subscription
 from walletflow.config import Settings
@@ -53,6 +54,7 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
+    query = merge_types("Query", (Query, ReportingQuery))
     mutation = create_type("Mutation", mutation_fields(registry))
     max_depth = settings.graphql_max_depth
     cost_rule = cost_limit_rule(settings.graphql_max_cost)
@@ -65,7 +67,7 @@ def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
-        query=Query,
+        query=query,
         mutation=mutation,
         subscription=Subscription,
         extensions=extensions,

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="untyped-decorator"
+# (strawberry.field(description=...) is typed as returning Any; the resolvers are typed.)
 """Subscriptions over graphql-transport-ws, driven by the `walletflow:events` Redis stream.
 
 Each subscription follows the stream with its own XREAD BLOCK; derived views (outbox age, the
@@ -7,6 +9,7 @@ they changed.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncGenerator
 
@@ -16,6 +19,8 @@ from sqlalchemy import select
 from walletflow.api.events import follow
 from walletflow.api.graphql.context import Info
 from walletflow.api.graphql.queries import hold_node, read_outbox_status, transaction_node
+from walletflow.api.graphql.reporting import Gate, read_gates
+from walletflow.api.graphql.scalars import JSON
 from walletflow.api.graphql.types import Event, Hold, OutboxStatus, Transaction
 from walletflow.db.schema_service import holds
 from walletflow.domain.errors import NotFound, ValidationError
@@ -25,12 +30,24 @@ MAX_QUEUE_ITEMS = 200
 MIN_INTERVAL_S = 1
 MAX_INTERVAL_S = 300
 PAYOUT_EVENT_PREFIX = "payout."
+MIN_DEBOUNCE_MS = 50
+MAX_DEBOUNCE_MS = 10_000
+# Under a steady stream of events, gates still re-run at least this often.
+MAX_GATE_DELAY_S = 5.0
+
+
+def _gate_signature(results: list[Gate]) -> list[tuple[str, bool, str]]:
+    return [
+        (gate.name, gate.ok, json.dumps(gate.detail, sort_keys=True, default=str))
+        for gate in results
+    ]
 
 
 def _interval_ms(interval_s: int) -> int:
     if not MIN_INTERVAL_S <= interval_s <= MAX_INTERVAL_S:
         raise ValidationError(
-            "intervalS out of range", field_errors={"intervalS": f"{MIN_INTERVAL_S}..{MAX_INTERVAL_S}"}
+            "intervalS out of range",
+            field_errors={"intervalS": f"{MIN_INTERVAL_S}..{MAX_INTERVAL_S}"},
         )
     return interval_s * 1000
 
@@ -54,7 +71,7 @@ class Subscription:
                     event_id=event.event_id,
                     type=event.type,
                     merchant_id=event.merchant_id,
-                    payload=event.payload,
+                    payload=JSON(event.payload),
                 )
 
     @strawberry.subscription(description="New ledger transactions (merchants: only their own).")
@@ -96,6 +113,34 @@ class Subscription:
                 continue
             yield await read_outbox_status(context)
             last_sent = time.monotonic()
+
+    @strawberry.subscription(
+        description="The four gates: now, then re-run after events (debounced), sent on change."
+    )
+    async def gates(self, info: Info, debounce_ms: int = 500) -> AsyncGenerator[list[Gate], None]:
+        context = info.context
+        context.require_staff_or_analyst()
+        if not MIN_DEBOUNCE_MS <= debounce_ms <= MAX_DEBOUNCE_MS:
+            raise ValidationError(
+                "debounceMs out of range",
+                field_errors={"debounceMs": f"{MIN_DEBOUNCE_MS}..{MAX_DEBOUNCE_MS}"},
+            )
+        current = await read_gates(context, refresh_statements=True)
+        yield current
+        pending_since: float | None = None
+        async for batch in follow(context.state.resources.redis, block_ms=debounce_ms):
+            now = time.monotonic()
+            if batch and pending_since is None:
+                pending_since = now
+            quiet = not batch
+            overdue = pending_since is not None and now - pending_since >= MAX_GATE_DELAY_S
+            if pending_since is None or not (quiet or overdue):
+                continue
+            pending_since = None
+            fresh = await read_gates(context, refresh_statements=True)
+            if _gate_signature(fresh) != _gate_signature(current):
+                current = fresh
+                yield current
 
     @strawberry.subscription(description="The manual-review queue, each time it changes.")
     async def manual_review_queue(self, info: Info) -> AsyncGenerator[list[Hold], None]:

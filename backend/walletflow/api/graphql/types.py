@@ -1,3 +1,5 @@
+# mypy: disable-error-code="untyped-decorator"
+# (strawberry.field(description=...) is typed as returning Any; the resolvers are typed.)
 """GraphQL object types for the read side (queries and subscriptions)."""
 
 from __future__ import annotations
