@@ -129,3 +129,19 @@ async def test_pages_of_wallets_and_holds_are_not_n_plus_one(api: Api) -> None:
     assert len(large_holds) == len(small_holds), (small_holds, large_holds)
     assert len(large_wallets) <= 4, large_wallets
     assert len(large_holds) <= 3, large_holds
+
+
+async def test_postings_and_transactions_filter_by_reference_asset_and_account(api: Api) -> None:
+    await _payin(api, "m1", "NGN", "10.00", "1.00")
+    await _payin(api, "m2", "KES", "20.00", "2.00")
+    page = await api.data('{ transactions(asset: "KES/2") { nodes { reference } } }')
+    reference = page["transactions"]["nodes"][0]["reference"]
+    query = """query($r: String) { postings(reference: $r) {
+      nodes { source destination asset amountMinor } } }"""
+    postings = (await api.data(query, {"r": reference}))["postings"]["nodes"]
+    assert postings and all(p["asset"] == "KES/2" for p in postings)
+    fees = await api.data('{ postings(account: "fees:") { nodes { destination } } }')
+    assert sorted(p["destination"] for p in fees["postings"]["nodes"]) == [
+        "fees:KES:revenue",
+        "fees:NGN:revenue",
+    ]

@@ -101,13 +101,15 @@ def input_type(spec: CommandSpec) -> type:
     defaults: dict[str, Any] = {}
     for field_spec in spec.fields:
         graphql_type = GRAPHQL_TYPES[field_spec.kind]
+        description = field_spec.label + (f" ({field_spec.help})" if field_spec.help else "")
+        if field_spec.choices:
+            description += f"; one of: {', '.join(field_spec.choices)}"
         if is_required(field_spec):
             annotations[field_spec.name] = graphql_type
+            defaults[field_spec.name] = strawberry.field(description=description)
         else:
             annotations[field_spec.name] = graphql_type | None
-            defaults[field_spec.name] = strawberry.field(default=None, description=field_spec.label)
-            continue
-        defaults[field_spec.name] = strawberry.field(description=field_spec.label)
+            defaults[field_spec.name] = strawberry.field(default=None, description=description)
     namespace: dict[str, Any] = {"__annotations__": annotations, **defaults}
     cls = type(f"{pascal(spec.name)}Input", (), namespace)
     return strawberry.input(cls, description=f"Input of {spec.name}: {spec.description}")

@@ -34,7 +34,7 @@ from walletflow.api.graphql.types import (
     Transaction,
     Wallet,
 )
-from walletflow.db.schema_ledger import ledger_postings
+from walletflow.db.schema_ledger import ledger_postings, ledger_transactions
 from walletflow.db.schema_service import feature_flags, holds, loaded_templates, outbox, wallets
 from walletflow.domain.errors import Forbidden, ValidationError
 from walletflow.domain.holds import HoldState
@@ -374,6 +374,7 @@ class Query:
         info: Info,
         account: str | None = None,
         asset: str | None = None,
+        reference: str | None = None,
         from_time: datetime | None = None,
         to_time: datetime | None = None,
         first: int | None = None,
@@ -393,6 +394,11 @@ class Query:
             )
         if asset is not None:
             statement = statement.where(p.asset == asset)
+        if reference is not None:
+            by_reference = select(ledger_transactions.c.id).where(
+                ledger_transactions.c.reference == reference
+            )
+            statement = statement.where(p.tx_id.in_(by_reference))
         if from_time is not None:
             statement = statement.where(p.effective_at >= from_time)
         if to_time is not None:
