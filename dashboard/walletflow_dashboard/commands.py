@@ -56,13 +56,13 @@ def scale_hint(currency: str) -> str:
 
 
 def format_minor(amount_minor: int, asset: str) -> str:
-    """Integer minor units → `NGN 1,500.25` with the currency's scale."""
+    """Integer minor units → `1,500.25 NGN` with the currency's scale (as the API writes it)."""
     code = asset.split("/", 1)[0]
     scale = money.CURRENCY_SCALES.get(code, 0)
     sign = "-" if amount_minor < 0 else ""
     whole, part = divmod(abs(amount_minor), 10**scale) if scale else (abs(amount_minor), 0)
     text = f"{whole:,}" + (f".{part:0{scale}d}" if scale else "")
-    return f"{sign}{code} {text}"
+    return f"{sign}{text} {code}"
 
 
 @dataclass

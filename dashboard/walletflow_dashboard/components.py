@@ -254,7 +254,13 @@ def _field(field: rx.Var[FormField]) -> rx.Component:
         rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
         rx.cond(
             error != "",
-            rx.text(error, size="1", color_scheme="red", class_name="field-error"),
+            rx.text(
+                error,
+                size="1",
+                color_scheme="red",
+                class_name="field-error",
+                id=f"error-{field.name}",
+            ),
         ),
         spacing="1",
         width="100%",
@@ -338,7 +344,11 @@ def command_form() -> rx.Component:
                         variant="soft",
                         id="new-operation",
                     ),
-                    rx.text("idempotency key ", rx.code(FormState.form_key, size="1"), size="1"),
+                    rx.text(
+                        "idempotency key ",
+                        rx.code(FormState.form_key, size="1", id="form-key"),
+                        size="1",
+                    ),
                     align="center",
                 ),
                 result_card(),
@@ -347,6 +357,7 @@ def command_form() -> rx.Component:
             ),
             width="100%",
             id="command-form",
+            custom_attrs={"data-seq": FormState.result_seq},
         ),
     )
 

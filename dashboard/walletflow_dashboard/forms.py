@@ -44,6 +44,7 @@ class FormState(AppState):
     form_hints: dict[str, str] = {}
     form_key: str = ""
     submitting: bool = False
+    result_seq: int = 0
     has_result: bool = False
     result: CommandResult = CommandResult()
     quote_prefill: dict[str, str] = {}
@@ -133,6 +134,7 @@ class FormState(AppState):
             return
         variables, local_errors = input_variables(command, self.form_values)
         if local_errors:
+            self.result_seq += 1
             self.form_errors = {**{f.name: "" for f in self.form_fields}, **local_errors}
             self.has_result = True
             self.result = CommandResult(
@@ -161,6 +163,7 @@ class FormState(AppState):
                 {},
             )
         self.result = result
+        self.result_seq += 1
         self.has_result = True
         self.form_errors = {**{f.name: "" for f in self.form_fields}, **field_errors}
         if result.ok:

@@ -1,0 +1,267 @@
+"""The ops console in a real headless Chromium against the real API, PostgreSQL and Redis.
+
+Every test signs in through the dashboard, works only through its pages, and saves a
+screenshot under test-output/e2e/. Seeding goes through the API's GraphQL, as an operator would
+script it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e.conftest import SignIn, screenshot_path
+from tests.e2e.stack import Api
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+LIVE_TIMEOUT_MS = 20_000
+SUCCESS = re.compile(r"\bresult-success\b")
+ERROR = re.compile(r"\bresult-error\b")
+DESTINATION = {"bank": "058", "account": "0123456789"}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def funded_merchant(api: Api, amount: str = "500.00") -> str:
+    merchant = unique("m")
+    api.run("createWallet", unique("k"), merchantId=merchant, currency="NGN")
+    api.run(
+        "postPayin",
+        unique("k"),
+        merchantId=merchant,
+        currency="NGN",
+        amount=amount,
+        provider="sandbox",
+    )
+    return merchant
+
+
+async def goto_nav(page: Any, name: str) -> None:
+    """Client-side navigation through the nav (no page load)."""
+    await page.locator(f"#nav-{name}").click()
+    await expect(page.locator("#page-title")).to_have_text(name.capitalize())
+
+
+async def open_command(page: Any, command: str) -> None:
+    await goto_nav(page, "operations")
+    await page.locator(f"#cmd-{command}").click()
+    await page.locator("#command-form").wait_for()
+
+
+async def fill(page: Any, **values: str) -> None:
+    for name, value in values.items():
+        await page.locator(f"#field-{name}").fill(value)
+
+
+async def pick(page: Any, name: str, option: str) -> None:
+    await page.locator(f"#field-{name}").click()
+    await page.get_by_role("option", name=option, exact=True).click()
+
+
+async def submit(page: Any) -> Any:
+    """Submit the form; wait for this submission's result (the form counts its results)."""
+    form = page.locator("#command-form")
+    before = int(await form.get_attribute("data-seq") or 0)
+    await page.locator("#submit-command").click()
+    await expect(form).to_have_attribute("data-seq", str(before + 1))
+    return page.locator("#result-card")
+
+
+async def wait_live(page: Any) -> None:
+    await expect(page.locator("#live-status")).to_have_text("live", timeout=LIVE_TIMEOUT_MS)
+
+
+async def test_operator_signs_in_with_the_token_and_sees_the_console(
+    sign_in: SignIn, new_page: Any, dashboard_url: str
+) -> None:
+    signed_out = await new_page()
+    await signed_out.goto(f"{dashboard_url}/payouts", wait_until="networkidle")
+    await signed_out.locator("#sign-in-secret").wait_for()  # signed out: only sign-in
+    assert await signed_out.locator("#nav-payouts").count() == 0
+    await signed_out.locator("#sign-in-secret").fill("not-the-token-at-all")
+    await signed_out.locator("#sign-in-submit").click()
+    await expect(signed_out.locator("#sign-in-error")).to_contain_text("UNAUTHENTICATED")
+
+    page = await sign_in()
+    await expect(page.locator("#page-title")).to_have_text("Overview")
+    await expect(page.locator("#role-badge")).to_have_text("admin")
+    await wait_live(page)
+    for name in ("wallets", "operations", "payouts", "ledger", "reconciliation", "controls"):
+        await goto_nav(page, name)
+    await goto_nav(page, "settings")
+    await page.locator("#settings-admin").wait_for()
+    await page.locator("#theme-toggle").click()  # dark
+    await goto_nav(page, "overview")
+    await page.screenshot(path=screenshot_path("sign_in_overview_dark"), full_page=True)
+
+
+async def test_payin_shows_the_balance_and_updates_overview_and_wallets_live(
+    sign_in: SignIn, api: Api
+) -> None:
+    merchant = unique("m")
+    api.run("createWallet", unique("k"), merchantId=merchant, currency="NGN")
+
+    overview = await sign_in()
+    await wait_live(overview)
+    wallets = await sign_in()
+    await goto_nav(wallets, "wallets")
+    row = wallets.locator(f"#wallet-{merchant}-NGN")
+    await expect(row).to_contain_text("0.00")
+    await wait_live(wallets)
+    for page in (overview, wallets):  # a reload would lose this marker
+        await page.evaluate("window.__e2eNoReload = 1")
+
+    operator = await sign_in()
+    await open_command(operator, "postPayin")
+    await fill(operator, merchantId=merchant, amount="1500.25", fee="10", provider="sandbox")
+    await pick(operator, "currency", "NGN")
+    card = await submit(operator)
+    await expect(card).to_have_class(SUCCESS, timeout=10_000)
+    await expect(card).to_contain_text(f"merchants:{merchant}:NGN:available")
+    await expect(card).to_contain_text("1,490.25")  # net of the fee, with NGN's 2 decimals
+    reference = await operator.locator("#result-reference").inner_text()
+    await operator.screenshot(path=screenshot_path("payin_green_card"), full_page=True)
+
+    # No reload: the subscriptions push the new transaction and balances into both pages.
+    await expect(row).to_contain_text("1,490.25", timeout=LIVE_TIMEOUT_MS)
+    recent = overview.locator("#recent-transactions")
+    await expect(recent).to_contain_text(reference, timeout=LIVE_TIMEOUT_MS)
+    await expect(overview.locator("#posted-count")).not_to_have_text("0")
+    for page in (overview, wallets):
+        assert await page.evaluate("window.__e2eNoReload") == 1
+    await overview.screenshot(path=screenshot_path("overview_live"), full_page=True)
+    await wallets.screenshot(path=screenshot_path("wallets_live"), full_page=True)
+
+
+async def test_reserved_payout_goes_to_manual_review_then_is_settled_from_the_queue(
+    sign_in: SignIn, api: Api
+) -> None:
+    merchant = funded_merchant(api)
+    payout_id = unique("po")
+    page = await sign_in()
+    await open_command(page, "reservePayout")
+    await fill(
+        page,
+        merchantId=merchant,
+        amount="120",
+        provider="sandbox",
+        destination=json.dumps(DESTINATION),
+        payoutId=payout_id,
+    )
+    await pick(page, "currency", "NGN")
+    card = await submit(page)
+    await expect(card).to_have_class(SUCCESS)
+    await expect(card).to_contain_text(f"merchants:{merchant}:NGN:holds:{payout_id}")
+
+    await goto_nav(page, "payouts")
+    await wait_live(page)
+    hold = page.locator("#holds-table").locator(f"#hold-{payout_id}")
+    await expect(hold).to_contain_text("reserved")
+    await hold.locator(".manual-review").click()
+    await expect(page.locator("#field-payoutId")).to_have_value(payout_id)  # prefilled
+    await fill(page, reason="provider answered neither way")
+    card = await submit(page)
+    await expect(card).to_have_class(SUCCESS)
+
+    # The queue is a subscription: the hold arrives without a reload.
+    queued = page.locator("#review-queue").locator(f"#hold-{payout_id}")
+    await expect(queued).to_contain_text("manual_review", timeout=LIVE_TIMEOUT_MS)
+    await page.screenshot(path=screenshot_path("manual_review_queue"), full_page=True)
+    await queued.locator(".settle").click()
+    await expect(page.locator("#form-title")).to_have_text("Settle payout")
+    await expect(page.locator("#field-payoutId")).to_have_value(payout_id)
+    card = await submit(page)
+    await expect(card).to_have_class(SUCCESS)
+    await expect(card).to_contain_text("providers:sandbox:NGN:settlement")
+    await expect(queued).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+    await page.screenshot(path=screenshot_path("payout_settled_from_queue"), full_page=True)
+
+
+async def test_overdraft_shows_a_red_card_with_the_exact_code_and_field_errors_inline(
+    sign_in: SignIn, api: Api
+) -> None:
+    merchant = funded_merchant(api, amount="50.00")
+    page = await sign_in()
+    await open_command(page, "reservePayout")
+    await fill(
+        page,
+        merchantId=merchant,
+        amount="1000000",
+        provider="sandbox",
+        destination=json.dumps(DESTINATION),
+    )
+    await pick(page, "currency", "NGN")
+    card = await submit(page)
+    await expect(card).to_have_class(ERROR)
+    await expect(page.locator("#result-code")).to_have_text("INSUFFICIENT_FUND")
+    await page.screenshot(path=screenshot_path("insufficient_funds_red_card"), full_page=True)
+
+    await fill(page, amount="12.345")  # NGN has 2 decimals
+    card = await submit(page)
+    await expect(card).to_have_class(ERROR)
+    await expect(page.locator("#result-code")).to_have_text("FRACTIONAL_MINOR_UNIT")
+    # Inline, under the amount input: the API's reason for that field.
+    await expect(page.locator("#error-amount")).to_contain_text("more than 2 decimal places")
+    await page.screenshot(path=screenshot_path("field_error_inline"), full_page=True)
+
+
+async def test_submitting_the_same_form_twice_shows_the_first_result_replayed(
+    sign_in: SignIn, api: Api
+) -> None:
+    merchant = unique("m")
+    api.run("createWallet", unique("k"), merchantId=merchant, currency="UGX")
+    page = await sign_in()
+    await open_command(page, "postPayin")
+    await fill(page, merchantId=merchant, amount="25000", provider="sandbox")
+    await pick(page, "currency", "UGX")
+    key = await page.locator("#form-key").inner_text()
+    card = await submit(page)
+    await expect(card).to_have_class(SUCCESS)
+    await expect(page.locator("#replayed")).to_have_count(0)
+    first_reference = await page.locator("#result-reference").inner_text()
+    first_tx = await page.locator("#result-tx").inner_text()
+
+    card = await submit(page)
+    await expect(page.locator("#replayed")).to_be_visible()
+    assert await page.locator("#result-reference").inner_text() == first_reference
+    assert await page.locator("#result-tx").inner_text() == first_tx
+    await expect(card).to_contain_text("25,000 UGX")  # scale 0: no decimals
+    assert await page.locator("#form-key").inner_text() == key
+    await page.screenshot(path=screenshot_path("replayed_same_result"), full_page=True)
+
+    wallet = api_balance(api, merchant, "UGX")
+    assert wallet == "25000"  # paid once
+
+
+def api_balance(api: Api, merchant: str, currency: str) -> str:
+    data = api.graphql(
+        "query B($a: [String!]) { balances(accounts: $a) { balanceMinor } }",
+        {"a": [f"merchants:{merchant}:{currency}:available"]},
+    )
+    return str(data["balances"][0]["balanceMinor"])
+
+
+@pytest.mark.parametrize("role", ["merchant", "analyst"])
+async def test_api_key_roles_are_kept_out_of_admin_pages(
+    role: str, sign_in: SignIn, api: Api, dashboard_url: str
+) -> None:
+    merchant = funded_merchant(api) if role == "merchant" else None
+    page = await sign_in(api.api_key(role, merchant))
+    await expect(page.locator("#role-badge")).to_have_text(role)
+    assert await page.locator("#nav-settings").count() == 0
+    await goto_nav(page, "operations")
+    assert await page.locator("#cmd-saveAccessLists").count() == 0
+    assert await page.locator("#cmd-setFeatureFlag").count() == 0
+
+    await page.goto(f"{dashboard_url}/settings", wait_until="networkidle")
+    await expect(page.locator("#admin-only")).to_be_visible()
+    assert await page.locator("#settings-admin").count() == 0
+    await page.screenshot(path=screenshot_path(f"{role}_blocked_from_settings"), full_page=True)
