@@ -324,3 +324,63 @@ async def test_a_second_revert_is_refused_by_the_database_itself(
             )
     with pytest.raises(AlreadyReverted):
         await postgres_ledger.revert(paid.transaction.id)
+
+
+async def test_crossing_transfers_between_two_merchants_never_deadlock(
+    postgres_ledger: PostgresLedger, engine: AsyncEngine
+) -> None:
+    a, b = "merchants:a:NGN:available", "merchants:b:NGN:available"
+    await postgres_ledger.post(
+        PostRequest(postings=(Posting("world", a, 10_000, NGN), Posting("world", b, 10_000, NGN)))
+    )
+
+    def move(i: int) -> PostRequest:
+        source, destination = (a, b) if i % 2 else (b, a)
+        if i % 4 < 2:
+            return PostRequest(postings=(Posting(source, destination, 1, NGN),))
+        return PostRequest(
+            script=template("transfer"),
+            variables={
+                "amount": f"{NGN} 1",
+                "from_available": source,
+                "to_available": destination,
+            },
+        )
+
+    async def one(i: int) -> PostResult:
+        # Bound mode never retries, so a deadlock would surface here as Unavailable.
+        async with engine.begin() as connection:
+            return await postgres_ledger.bound(connection).post(move(i))
+
+    outcomes = await asyncio.gather(*(one(i) for i in range(200)), return_exceptions=True)
+    assert Counter(type(o).__name__ for o in outcomes) == {"PostResult": 200}
+    balances = await postgres_ledger.balances(accounts=[a, b])
+    assert balances[a][NGN] + balances[b][NGN] == 20_000
+
+
+async def test_concurrent_reverts_with_one_key_answer_alike(
+    postgres_ledger: PostgresLedger,
+) -> None:
+    paid = await postgres_ledger.post(payin(1))
+    answers = await asyncio.gather(
+        *(postgres_ledger.revert(paid.transaction.id, idempotency_key="rev-1") for _ in range(10))
+    )
+    assert all(answer == answers[0] for answer in answers)
+    assert answers[0].transaction.reverts_tx_id == paid.transaction.id
+
+
+async def test_the_sealer_loop_seals_until_stopped(postgres_ledger: PostgresLedger) -> None:
+    from walletflow.ledger.postgres import run_sealer
+
+    await postgres_ledger.post(payin(1))
+    stop = asyncio.Event()
+    sealer = asyncio.create_task(run_sealer(postgres_ledger, 0.05, stop))
+    await postgres_ledger.post(payin(2))
+    for _ in range(100):
+        report = await postgres_ledger.verify()
+        if report.sealed_entries == 2:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(sealer, timeout=5)
+    assert report.ok and report.sealed_entries == 2
