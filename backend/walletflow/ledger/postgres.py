@@ -12,9 +12,13 @@ checked against them by `verify()`.
 Overdraft. Every volume row carries `may_go_negative`, decided by the `OverdraftPolicy` when the
 row is created, and `CHECK (may_go_negative OR input >= output)`. The check runs on the row
 version the upsert writes while holding the row lock, so it is exact under any concurrency and
-it is the database, not a check-then-write in Python, that refuses an overdraft. A Numscript
-request first reads the balances it needs; rows of accounts that may not go negative are read
-`FOR UPDATE` (sorted), so the script decides on balances that cannot move under it.
+it is the database, not a check-then-write in Python, that refuses an overdraft. (PostgreSQL
+checks the row an upsert proposes before it finds the conflict, so a debit of a protected
+account proposes its row with `may_go_negative` NULL, which passes; the update keeps the
+existing flag and the CHECK judges the real row; if no row existed, a trigger refuses the
+insert.) A Numscript request first reads the balances it needs; rows of accounts that may not go
+negative, and of the accounts its variables name, are read `FOR UPDATE` in sorted order, so the
+script decides on balances that cannot move under it.
 
 Lock order. Volume rows are upserted in one statement in (account, asset, shard) order, and the
 locking read of a script is sorted the same way, so two writers always meet their common rows
@@ -22,13 +26,14 @@ in the same order: no deadlocks among posts. (A script that credits an account i
 as a variable can still meet a crossing writer; PostgreSQL then aborts one, which is retried in
 standalone mode and reported as `Unavailable`, retryable, in bound mode.)
 
-Hot accounts. `world`, fees, VAT and provider settlement accounts appear in nearly every
-pay-in. Accounts the policy marks hot keep their volumes in `shard_count` rows; a write uses the
-home shard of its pooled connection (handed out round robin), so concurrent writers do not meet
-on a row lock while there are at least as many shards as busy connections; a balance is the sum
-of the shards. Accounts that may go negative need no check at all. A debit of a hot account that may
-NOT go negative (say fees paid out) locks all its shards in order and spreads the debit so that
-no shard goes negative, keeping the per-row CHECK valid and the sum exact.
+Hot accounts. `world`, fees, VAT and provider settlement accounts appear in nearly every pay-in.
+Accounts the policy marks hot keep their volumes in `shard_count` rows; a write uses the home
+shard of its pooled connection (handed out round robin), so concurrent writers do not meet on a
+row lock while there are at least as many shards as busy connections; a balance is the sum of
+the shards. Accounts that may go negative need no check at all, and a credit never needs one. A
+debit of a hot account that may NOT go negative (say fees paid out) locks all its shards in
+order and spreads the debit so that no shard goes negative, keeping the per-row CHECK valid and
+the sum exact.
 
 Idempotency. `idempotency_claims(scope="ledger", key)` with the sha256 of the request body,
 claimed with `INSERT … ON CONFLICT DO NOTHING` in the same transaction as the write: a concurrent
