@@ -283,10 +283,28 @@ def result_card() -> rx.Component:
                 rx.text(r.command, weight="bold"),
                 rx.cond(r.replayed, rx.badge("replayed", color_scheme="blue", id="replayed")),
             ),
-            rx.text("reference: ", rx.code(r.reference, id="result-reference"), size="2"),
-            rx.text("transaction: ", rx.code(r.transaction_id, id="result-tx"), size="2"),
+            rx.cond(
+                r.reference != "",
+                rx.text("reference: ", rx.code(r.reference, id="result-reference"), size="2"),
+            ),
+            rx.cond(
+                r.transaction_id != "",
+                rx.text("transaction: ", rx.code(r.transaction_id, id="result-tx"), size="2"),
+                rx.text("no ledger transaction", size="1", color_scheme="gray"),
+            ),
             rx.foreach(r.balances, _balance_line),
-            rx.cond(r.data != "", rx.code_block(r.data, language="json", font_size="12px")),
+            rx.cond(
+                r.data != "",
+                rx.box(
+                    rx.text(r.data, size="1"),
+                    white_space="pre-wrap",
+                    font_family="monospace",
+                    padding="0.5em",
+                    border_radius="6px",
+                    background="var(--gray-a3)",
+                    class_name="result-data",
+                ),
+            ),
             rx.cond(
                 FormState.quote_prefill.length() > 0,  # type: ignore[attr-defined]
                 rx.button("Book this quote", on_click=FormState.book_quote, id="book-quote"),

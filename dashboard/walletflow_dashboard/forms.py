@@ -168,4 +168,5 @@ class FormState(AppState):
         self.form_errors = {**{f.name: "" for f in self.form_fields}, **field_errors}
         if result.ok:
             self._succeeded[self.form_command] = True
+            await self.after_command()
         self.submitting = False

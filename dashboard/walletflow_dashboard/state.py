@@ -65,6 +65,12 @@ class AppState(rx.State):
     drift_count: str = "—"
     template_mismatches: int = 0
     events: list[data.TxRow] = []
+    events_filter: str = ""
+    flags: data.Table = data.Table()
+    hold_state: str = "any"
+    hold_merchant: str = ""
+    hold_older_than_s: str = ""
+    holds: list[data.HoldRow] = []
     error: str = ""
 
     # --- live feed --------------------------------------------------------------------------
@@ -78,6 +84,15 @@ class AppState(rx.State):
     @rx.var
     def is_admin(self) -> bool:
         return self.role == ADMIN
+
+    @rx.var
+    def events_view(self) -> list[data.TxRow]:
+        """The live event log, by type prefix (e.g. `payout.`, `provider.`, `outbox.`)."""
+        wanted = self.events_filter.strip()
+        return [e for e in self.events if e.reference.startswith(wanted)] if wanted else self.events
+
+    def set_events_filter(self, value: str) -> None:
+        self.events_filter = value
 
     @rx.var
     def is_staff(self) -> bool:
@@ -223,6 +238,47 @@ class AppState(rx.State):
         except ApiError as error:
             self.error = f"{error.code}: {error.message}"
 
+    def set_hold_state(self, value: str) -> None:
+        self.hold_state = value
+
+    def set_hold_merchant(self, value: str) -> None:
+        self.hold_merchant = value
+
+    def set_hold_older_than_s(self, value: str) -> None:
+        self.hold_older_than_s = value
+
+    async def load_holds(self) -> None:
+        if not self.signed_in:
+            return
+        try:
+            await self._refresh_holds()
+            self.queue = await data.manual_review_queue(self.credential())
+            self.error = ""
+        except ApiError as error:
+            self.error = f"{error.code}: {error.message}"
+
+    async def _refresh_holds(self) -> None:
+        self.holds = await data.holds(
+            self.credential(),
+            "" if self.hold_state == "any" else self.hold_state,
+            self.hold_merchant.strip(),
+            self.hold_older_than_s,
+        )
+
+    async def _refresh_flags(self) -> None:
+        try:
+            answer = await graphql(self.credential(), data.FLAGS_QUERY)
+            self.flags = data.to_table(answer["featureFlags"])
+        except ApiError as error:
+            self.flags = data.Table(note=f"{error.code}: {error.message}")
+
+    async def after_command(self) -> None:
+        """A command succeeded: refresh what it may have changed (the live feed follows)."""
+        with contextlib.suppress(ApiError):
+            self.wallets = await data.wallets(self.credential(), self.wallet_filter.strip())
+            if self.role != "merchant":
+                await self._refresh_holds()
+
     # --- live -------------------------------------------------------------------------------
     def _subscriptions(self) -> dict[str, str]:
         subs = {"transactions": data.TRANSACTIONS_SUBSCRIPTION, "events": data.EVENTS_SUBSCRIPTION}
@@ -286,6 +342,12 @@ class AppState(rx.State):
             self.gates_note = ""
         elif name == "events":
             event = value["events"]
+            kind = str(event.get("type", ""))
+            with contextlib.suppress(ApiError):
+                if kind.startswith("payout.") and self.role != "merchant":
+                    await self._refresh_holds()
+                elif kind.startswith("flag."):
+                    await self._refresh_flags()
             row = data.TxRow(
                 tx_id=str(event.get("eventId", ""))[:12],
                 reference=str(event.get("type", "")),

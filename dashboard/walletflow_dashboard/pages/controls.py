@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from walletflow_dashboard import data
-from walletflow_dashboard.api import ApiError, graphql
+from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.components import (
     command_form,
     form_button,
@@ -22,18 +22,16 @@ ROUTE = "/controls"
 
 
 class ControlsState(AppState):
-    flags: data.Table = data.Table()
     provider_events: data.Table = data.Table()
 
     async def load_controls(self) -> None:
         if not self.signed_in:
             return
+        await self._refresh_flags()
         try:
-            answer = await graphql(self.credential(), data.FLAGS_QUERY)
-            self.flags = data.to_table(answer["featureFlags"])
             self.outbox_pending, self.outbox_age = await data.outbox(self.credential())
         except ApiError as error:
-            self.flags = data.Table(note=f"{error.code}: {error.message}")
+            self.error = f"{error.code}: {error.message}"
         self.provider_events = await data.generic_table(
             self.credential(), self._schema, "providerEvents"
         )
@@ -59,7 +57,7 @@ def page() -> rx.Component:
             rx.button("Refresh", on_click=ControlsState.load_controls, variant="soft"),
         ),
         command_form(),
-        section("Feature flags", generic_table(ControlsState.flags, "flags-table")),
+        section("Feature flags", generic_table(AppState.flags, "flags-table")),
         section(
             "Outbox monitor (live)",
             rx.hstack(
@@ -70,6 +68,15 @@ def page() -> rx.Component:
         section("Provider events", generic_table(ControlsState.provider_events, "provider-table")),
         section(
             "Event log (live)",
-            simple_table(["At", "Type", "Event", "Payload"], AppState.events, event_row, "events"),
+            rx.input(
+                placeholder="type prefix, e.g. payout. or provider.",
+                value=AppState.events_filter,
+                on_change=AppState.set_events_filter,
+                width="320px",
+                id="events-filter",
+            ),
+            simple_table(
+                ["At", "Type", "Event", "Payload"], AppState.events_view, event_row, "events"
+            ),
         ),
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import reflex as rx
 
 from walletflow_dashboard import data
-from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.components import command_form, layout, section, simple_table
 from walletflow_dashboard.forms import FormState
 from walletflow_dashboard.state import AppState
@@ -15,38 +14,7 @@ ROUTE = "/payouts"
 HOLD_STATES = ["any", "reserved", "manual_review", "settled", "released"]
 
 
-class PayoutsState(AppState):
-    hold_state: str = "any"
-    hold_merchant: str = ""
-    hold_older_than_s: str = ""
-    holds: list[data.HoldRow] = []
-
-    def set_hold_state(self, value: str) -> None:
-        self.hold_state = value
-
-    def set_hold_merchant(self, value: str) -> None:
-        self.hold_merchant = value
-
-    def set_hold_older_than_s(self, value: str) -> None:
-        self.hold_older_than_s = value
-
-    async def load_holds(self) -> None:
-        if not self.signed_in:
-            return
-        try:
-            self.holds = await data.holds(
-                self.credential(),
-                "" if self.hold_state == "any" else self.hold_state,
-                self.hold_merchant.strip(),
-                self.hold_older_than_s,
-            )
-            self.queue = await data.manual_review_queue(self.credential())
-            self.error = ""
-        except ApiError as error:
-            self.error = f"{error.code}: {error.message}"
-
-
-ON_LOAD = [AppState.guard, FormState.close_form, PayoutsState.load_holds]
+ON_LOAD = [AppState.guard, FormState.close_form, AppState.load_holds]
 
 
 def _actions(h: rx.Var[data.HoldRow]) -> rx.Component:
@@ -115,26 +83,26 @@ def page() -> rx.Component:
             rx.hstack(
                 rx.select(
                     HOLD_STATES,
-                    value=PayoutsState.hold_state,
-                    on_change=PayoutsState.set_hold_state,
+                    value=AppState.hold_state,
+                    on_change=AppState.set_hold_state,
                     id="hold-state",
                 ),
                 rx.input(
                     placeholder="merchant",
-                    value=PayoutsState.hold_merchant,
-                    on_change=PayoutsState.set_hold_merchant,
+                    value=AppState.hold_merchant,
+                    on_change=AppState.set_hold_merchant,
                     width="180px",
                     id="hold-merchant",
                 ),
                 rx.input(
                     placeholder="older than (s)",
-                    value=PayoutsState.hold_older_than_s,
-                    on_change=PayoutsState.set_hold_older_than_s,
+                    value=AppState.hold_older_than_s,
+                    on_change=AppState.set_hold_older_than_s,
                     width="140px",
                     id="hold-older",
                 ),
-                rx.button("Filter", on_click=PayoutsState.load_holds, id="hold-filter"),
+                rx.button("Filter", on_click=AppState.load_holds, id="hold-filter"),
             ),
-            simple_table(HEADERS, PayoutsState.holds, hold_row, "holds-table"),
+            simple_table(HEADERS, AppState.holds, hold_row, "holds-table"),
         ),
     )
