@@ -20,6 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from tests.integration.api.conftest import AUTH_TOKEN, CREATE_KEY
 from walletflow.api.app import create_app
+from walletflow.api.auth.sessions import SESSION_COOKIE, Session
 from walletflow.api.events import StreamEvent, publish
 from walletflow.config import load_settings
 from walletflow.db.engine import create_engine
@@ -226,3 +227,43 @@ def test_gates_subscription_sends_the_gates_then_each_change(
         relay.publish_pending()
         changed = {gate["name"]: gate["ok"] for gate in next_data(ws)["gates"]}
         assert changed["coa_templates"] is True, changed
+
+
+def test_a_subscription_ends_when_its_email_leaves_the_allowlist(
+    database_url: str, redis_url: str
+) -> None:
+    settings = load_settings(
+        {
+            "AUTH_TOKEN": AUTH_TOKEN,
+            "SESSION_SECRET": "s" * 40,
+            "OPS_ALLOWED_EMAILS": "op@example.com",
+            "OPS_ADMIN_EMAILS": "boss@example.com",
+        }
+    )
+    app = create_app(settings, database_url, redis_url)
+    with TestClient(app, base_url="https://testserver") as client:
+        cookie = app.state.api.authenticator.signer.dumps(Session("google", "op@example.com"))
+        operator = {"cookie": f"{SESSION_COOKIE}={cookie}"}
+        with client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"], headers=operator
+        ) as ws:
+            subscribe(ws, "subscription { outboxAge(intervalS: 1) { pendingCount } }")
+            assert "outboxAge" in next_data(ws)
+            run(
+                client,
+                "saveAccessLists",
+                {"allowedEmails": [], "adminEmails": ["boss@example.com"]},
+                "drop-op",
+            )
+            errors: list[dict[str, Any]] = []
+            for _ in range(20):
+                message = ws.receive_json()
+                payload = message.get("payload")
+                if message["type"] == "error":
+                    errors = payload
+                elif message["type"] == "next" and payload.get("errors"):
+                    errors = payload["errors"]
+                if errors or message["type"] == "complete":
+                    break
+            assert errors, message
+            assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED", errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -10,7 +11,7 @@ import strawberry
 from walletflow.api.graphql.loaders import Loaders
 from walletflow.api.state import ApiState
 from walletflow.bootstrap import Container
-from walletflow.domain.errors import Forbidden
+from walletflow.domain.errors import Forbidden, Unauthenticated
 from walletflow.domain.principals import Principal, Role
 
 
@@ -18,6 +19,8 @@ from walletflow.domain.principals import Principal, Role
 class GraphQLContext:
     state: ApiState
     principal: Principal
+    credentials: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {})
+    """The headers and cookies the caller authenticated with (re-checked by subscriptions)."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -26,6 +29,14 @@ class GraphQLContext:
     @property
     def container(self) -> Container:
         return self.state.container
+
+    async def recheck(self) -> None:
+        """Authenticate the same credentials again (allowlist, key expiry and revocation, now);
+        `Unauthenticated` if they no longer hold or now name someone else."""
+        headers, cookies = self.credentials
+        now = await self.state.authenticator.principal(headers, cookies)
+        if now != self.principal:
+            raise Unauthenticated("credentials changed; reconnect")
 
     def require_staff_or_analyst(self) -> None:
         if self.principal.role is Role.MERCHANT:

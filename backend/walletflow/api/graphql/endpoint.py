@@ -31,7 +31,11 @@ class WalletflowGraphQL(GraphQL[GraphQLContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GraphQLContext:
         principal: Principal = request.scope[PRINCIPAL_SCOPE_KEY]
-        return GraphQLContext(state=api_state(request), principal=principal)
+        return GraphQLContext(
+            state=api_state(request),
+            principal=principal,
+            credentials=(dict(request.headers), dict(request.cookies)),
+        )
 
 
 def graphql_app(schema: Any, *, graphql_ide: bool) -> WalletflowGraphQL:
