@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 POOL_SIZE = 20
 POOL_MAX_OVERFLOW = 10
 POOL_TIMEOUT_S = 10.0
+POOL_RECYCLE_S = 1800
 STATEMENT_TIMEOUT_MS = 30_000
 
 
@@ -38,7 +39,10 @@ def create_engine(url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=POOL_MAX_OVERFLOW,
         pool_timeout=POOL_TIMEOUT_S,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout. A dead connection fails the unit of
+        # work with a retryable error (Unavailable) and the command bus runs it again.
+        pool_pre_ping=False,
+        pool_recycle=POOL_RECYCLE_S,
         connect_args={
             "server_settings": {
                 "statement_timeout": str(STATEMENT_TIMEOUT_MS),

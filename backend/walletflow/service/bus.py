@@ -136,19 +136,18 @@ class CommandBus:
                 uow.begin_command(CommandContext(name, principal, key, scope))
                 result = await spec.handler(command, uow)
                 assert result.command == name, "a handler answers for its own command"
-                await uow.claims.complete(scope, key, result.to_json())
-                await uow.command_log.record(
-                    command=name,
+                await uow.finish_command(
                     scope=scope,
-                    idempotency_key=key,
-                    actor=principal.subject,
-                    status="completed",
-                    reference=result.reference,
-                    transaction_id=result.transaction_id,
-                    merchant_id=values.get(spec.merchant_field or "merchant_id"),
-                    created_at=uow.clock.now(),
+                    key=key,
+                    response=result.to_json(),
+                    log={
+                        "command": name,
+                        "actor": principal.subject,
+                        "reference": result.reference,
+                        "transaction_id": result.transaction_id,
+                        "merchant_id": values.get(spec.merchant_field or "merchant_id"),
+                    },
                 )
-                await uow.commit()
                 return CommandOutcome(result=result, replayed=False)
         except WalletflowError:
             raise

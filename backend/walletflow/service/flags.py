@@ -16,10 +16,16 @@ SCOPE_TYPES = ("merchant", "currency", "provider")
 
 
 async def require_enabled(flags: Flags, mode: FlagMode, scopes: list[tuple[str, str]]) -> None:
+    check_enabled(mode, scopes, await flags.states(scopes))
+
+
+def check_enabled(
+    mode: FlagMode, scopes: list[tuple[str, str]], states: dict[tuple[str, str], bool]
+) -> None:
+    """Raise FlagDenied unless `scopes` may transact, given their explicit flag states."""
     assert scopes, "a flag check needs at least one scope"
     for scope_type, _ in scopes:
         assert scope_type in SCOPE_TYPES, scope_type
-    states = await flags.states(scopes)
     disabled = [scope for scope in scopes if states.get(scope) is False]
     if disabled:
         scope_type, scope_value = disabled[0]

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, tuple_, update
+from sqlalchemy import Text, and_, bindparam, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -255,3 +256,103 @@ class FxBook:
             .values(deal_tx_id=deal_tx_id)
         )
         assert result.rowcount == 1, "a quote is booked once"
+
+
+_PREFLIGHT = text(
+    """
+    SELECT
+      (SELECT coalesce(array_agg(w.merchant_id || ':' || w.currency), '{}')
+         FROM wallets w
+         JOIN unnest(CAST(:wallet_merchants AS text[]), CAST(:wallet_currencies AS text[]))
+              AS q(merchant_id, currency)
+           ON w.merchant_id = q.merchant_id AND w.currency = q.currency) AS found_wallets,
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(f.scope_type, f.scope_value, f.enabled)),
+                       '[]'::jsonb)
+         FROM feature_flags f
+         JOIN unnest(CAST(:flag_types AS text[]), CAST(:flag_values AS text[]))
+              AS q(scope_type, scope_value)
+           ON f.scope_type = q.scope_type AND f.scope_value = q.scope_value) AS flag_states
+    """
+).bindparams(
+    bindparam("wallet_merchants", type_=ARRAY(Text)),
+    bindparam("wallet_currencies", type_=ARRAY(Text)),
+    bindparam("flag_types", type_=ARRAY(Text)),
+    bindparam("flag_values", type_=ARRAY(Text)),
+)
+
+
+@dataclass(frozen=True)
+class PreflightFacts:
+    found_wallets: frozenset[tuple[str, str]]
+    flag_states: dict[tuple[str, str], bool]
+
+
+async def preflight_facts(
+    connection: AsyncConnection,
+    wallets_needed: list[tuple[str, str]],
+    flag_scopes: list[tuple[str, str]],
+) -> PreflightFacts:
+    """Which of these wallets exist and the explicit flags of these scopes: one round trip."""
+    row = (
+        await connection.execute(
+            _PREFLIGHT,
+            {
+                "wallet_merchants": [merchant for merchant, _ in wallets_needed],
+                "wallet_currencies": [currency for _, currency in wallets_needed],
+                "flag_types": [scope_type for scope_type, _ in flag_scopes],
+                "flag_values": [scope_value for _, scope_value in flag_scopes],
+            },
+        )
+    ).one()
+    found = frozenset(
+        tuple(item.split(":", 1))
+        for item in row.found_wallets  # type: ignore[misc]
+    )
+    states = {(kind, value): bool(enabled) for kind, value, enabled in row.flag_states}
+    return PreflightFacts(found_wallets=found, flag_states=states)  # type: ignore[arg-type]
+
+
+_FINISH = text(
+    """
+    WITH completed AS (
+        UPDATE idempotency_claims SET response = :response
+        WHERE scope = :scope AND key = :key
+        RETURNING 1
+    ), logged AS (
+        INSERT INTO command_log (command, scope, idempotency_key, actor, status, reference,
+                                 transaction_id, merchant_id, created_at)
+        VALUES (:command, :scope, :key, :actor, 'completed', :reference, :transaction_id,
+                :merchant_id, :created_at)
+        RETURNING 1
+    ), published AS (
+        INSERT INTO outbox (event_id, event_type, merchant_id, payload, created_at)
+        SELECT e.event_id, e.event_type, e.merchant_id, e.payload, :created_at
+        FROM jsonb_to_recordset(:events) AS e(event_id text, event_type text,
+                                              merchant_id text, payload jsonb)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM completed) AS claims,
+           (SELECT count(*) FROM logged) AS logs,
+           (SELECT count(*) FROM published) AS events
+    """
+).bindparams(bindparam("response", type_=JSONB), bindparam("events", type_=JSONB))
+
+
+async def finish_command(
+    connection: AsyncConnection,
+    *,
+    scope: str,
+    key: str,
+    response: dict[str, Any],
+    log: dict[str, Any],
+    events: list[dict[str, Any]],
+) -> None:
+    """Store the command's response in its claim, log it and write its outbox events: one
+    statement, in the command's own transaction."""
+    row = (
+        await connection.execute(
+            _FINISH, {"scope": scope, "key": key, "response": response, "events": events, **log}
+        )
+    ).one()
+    assert row.claims == 1, "completing a claim that this unit of work does not hold"
+    assert row.logs == 1 and row.events == len(events), row

@@ -24,7 +24,9 @@ PAYOUT_TEMPLATES = frozenset({"payout_reserve", "payout_settle", "payout_release
 
 
 async def post_correction(command: PostCorrection, uow: UnitOfWork) -> CommandResult:
-    await uow.wallets.require(command.merchant_id, command.currency)
+    await uow.preflight(
+        wallets=[(command.merchant_id, command.currency)],
+    )
     template = "correction_credit" if command.direction == "credit" else "correction_debit"
     posted = await post_template(
         uow,

@@ -42,11 +42,9 @@ def hold_json(hold: Hold, state: HoldState) -> dict[str, object]:
 
 
 async def reserve_payout(command: ReservePayout, uow: UnitOfWork) -> CommandResult:
-    await uow.wallets.require(command.merchant_id, command.currency)
-    await require_enabled(
-        uow.flags,
-        uow.policy.flag_mode,
-        [
+    await uow.preflight(
+        wallets=[(command.merchant_id, command.currency)],
+        flags=[
             ("merchant", command.merchant_id),
             ("currency", command.currency),
             ("provider", command.provider),

@@ -126,8 +126,12 @@ async def _rate(uow: UnitOfWork, sell: str, buy: str) -> Fraction:
 
 async def fx_quote(command: FxQuote, uow: UnitOfWork) -> CommandResult:
     _require_distinct(command.sell_currency, command.buy_currency, "buyCurrency")
-    await uow.wallets.require(command.merchant_id, command.sell_currency)
-    await uow.wallets.require(command.merchant_id, command.buy_currency)
+    await uow.preflight(
+        wallets=[
+            (command.merchant_id, command.sell_currency),
+            (command.merchant_id, command.buy_currency),
+        ],
+    )
     rate = await _rate(uow, command.sell_currency, command.buy_currency)
     buy_minor = convert_minor(
         command.sell_amount_minor, command.sell_currency, command.buy_currency, rate
@@ -248,12 +252,9 @@ async def book_counterparty_trade(command: BookCounterpartyTrade, uow: UnitOfWor
 async def stablecoin_onramp(command: StablecoinOnramp, uow: UnitOfWork) -> CommandResult:
     _require_fiat(command.fiat_currency, "fiatCurrency")
     _require_stablecoin(command.coin, "coin")
-    await uow.wallets.require(command.merchant_id, command.fiat_currency)
-    await uow.wallets.require(command.merchant_id, command.coin)
-    await require_enabled(
-        uow.flags,
-        uow.policy.flag_mode,
-        [("merchant", command.merchant_id), ("currency", command.fiat_currency)],
+    await uow.preflight(
+        wallets=[(command.merchant_id, command.fiat_currency), (command.merchant_id, command.coin)],
+        flags=[("merchant", command.merchant_id), ("currency", command.fiat_currency)],
     )
     posted = await post_template(
         uow,
@@ -282,12 +283,9 @@ async def stablecoin_onramp(command: StablecoinOnramp, uow: UnitOfWork) -> Comma
 async def stablecoin_offramp(command: StablecoinOfframp, uow: UnitOfWork) -> CommandResult:
     _require_fiat(command.fiat_currency, "fiatCurrency")
     _require_stablecoin(command.coin, "coin")
-    await uow.wallets.require(command.merchant_id, command.fiat_currency)
-    await uow.wallets.require(command.merchant_id, command.coin)
-    await require_enabled(
-        uow.flags,
-        uow.policy.flag_mode,
-        [("merchant", command.merchant_id), ("currency", command.fiat_currency)],
+    await uow.preflight(
+        wallets=[(command.merchant_id, command.fiat_currency), (command.merchant_id, command.coin)],
+        flags=[("merchant", command.merchant_id), ("currency", command.fiat_currency)],
     )
     posted = await post_template(
         uow,
@@ -338,11 +336,9 @@ async def gps_cross_currency_payout(
     command: GpsCrossCurrencyPayout, uow: UnitOfWork
 ) -> CommandResult:
     _require_distinct(command.debit_currency, command.credit_currency, "creditCurrency")
-    await uow.wallets.require(command.merchant_id, command.debit_currency)
-    await require_enabled(
-        uow.flags,
-        uow.policy.flag_mode,
-        [
+    await uow.preflight(
+        wallets=[(command.merchant_id, command.debit_currency)],
+        flags=[
             ("merchant", command.merchant_id),
             ("currency", command.debit_currency),
             ("provider", command.provider),

@@ -12,7 +12,6 @@ from walletflow.domain.commands import (
     Transfer,
 )
 from walletflow.domain.errors import ValidationError
-from walletflow.service.flags import require_enabled
 from walletflow.service.handlers.common import (
     COMPLETED,
     asset_of,
@@ -56,11 +55,9 @@ async def post_payin(command: PostPayin, uow: UnitOfWork) -> CommandResult:
             "fee plus VAT exceed the amount",
             field_errors={"fee": "fee + vat must not exceed amount"},
         )
-    await uow.wallets.require(command.merchant_id, command.currency)
-    await require_enabled(
-        uow.flags,
-        uow.policy.flag_mode,
-        [
+    await uow.preflight(
+        wallets=[(command.merchant_id, command.currency)],
+        flags=[
             ("merchant", command.merchant_id),
             ("currency", command.currency),
             ("provider", command.provider),
@@ -109,12 +106,12 @@ async def transfer(command: Transfer, uow: UnitOfWork) -> CommandResult:
             "a transfer needs two different merchants",
             field_errors={"toMerchantId": "must differ from fromMerchantId"},
         )
-    await uow.wallets.require(command.from_merchant_id, command.currency)
-    await uow.wallets.require(command.to_merchant_id, command.currency)
-    await require_enabled(
-        uow.flags,
-        uow.policy.flag_mode,
-        [
+    await uow.preflight(
+        wallets=[
+            (command.from_merchant_id, command.currency),
+            (command.to_merchant_id, command.currency),
+        ],
+        flags=[
             ("merchant", command.from_merchant_id),
             ("merchant", command.to_merchant_id),
             ("currency", command.currency),
@@ -146,7 +143,9 @@ async def transfer(command: Transfer, uow: UnitOfWork) -> CommandResult:
 
 
 async def post_opening_balance(command: PostOpeningBalance, uow: UnitOfWork) -> CommandResult:
-    await uow.wallets.require(command.merchant_id, command.currency)
+    await uow.preflight(
+        wallets=[(command.merchant_id, command.currency)],
+    )
     posted = await post_template(
         uow,
         "opening_balance",
@@ -167,7 +166,9 @@ async def post_opening_balance(command: PostOpeningBalance, uow: UnitOfWork) -> 
 
 
 async def hold_rolling_reserve(command: HoldRollingReserve, uow: UnitOfWork) -> CommandResult:
-    await uow.wallets.require(command.merchant_id, command.currency)
+    await uow.preflight(
+        wallets=[(command.merchant_id, command.currency)],
+    )
     posted = await post_template(
         uow,
         "rolling_reserve_hold",
@@ -190,7 +191,9 @@ async def hold_rolling_reserve(command: HoldRollingReserve, uow: UnitOfWork) -> 
 
 
 async def release_rolling_reserve(command: ReleaseRollingReserve, uow: UnitOfWork) -> CommandResult:
-    await uow.wallets.require(command.merchant_id, command.currency)
+    await uow.preflight(
+        wallets=[(command.merchant_id, command.currency)],
+    )
     posted = await post_template(
         uow,
         "rolling_reserve_release",
