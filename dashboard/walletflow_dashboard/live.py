@@ -19,6 +19,7 @@ from walletflow_dashboard.api import ApiError, Credential, ws_url
 PROTOCOL = "graphql-transport-ws"
 ACK_TIMEOUT_S = 10.0
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+CONNECTED = "connected"  # yielded once the API acknowledged the connection
 
 
 async def follow(
@@ -36,6 +37,7 @@ async def follow(
         ack = json.loads(await asyncio.wait_for(socket.recv(), ACK_TIMEOUT_S))
         if ack.get("type") != "connection_ack":
             raise ApiError(f"subscription refused: {ack}", "UNAUTHENTICATED")
+        yield CONNECTED, None
         for name, query in subscriptions.items():
             await socket.send(
                 json.dumps({"id": name, "type": "subscribe", "payload": {"query": query}})
@@ -54,3 +56,12 @@ async def follow(
             elif kind == "error":
                 errors = message.get("payload") or [{}]
                 yield "error", f"{message.get('id')}: {errors[0].get('message', errors)}"
+
+
+async def pump(
+    credential: Credential, subscriptions: dict[str, str], queue: asyncio.Queue[tuple[str, Any]]
+) -> None:
+    """Feed `follow`'s results into a bounded queue (the reader waits when it is full)."""
+    async for item in follow(credential, subscriptions):
+        await queue.put(item)
+    raise ApiError("the API closed the subscription socket", "UNAVAILABLE")

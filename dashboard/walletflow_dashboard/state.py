@@ -26,9 +26,25 @@ MAX_RECENT = 20
 MAX_EVENTS = 50
 LIVE_MAX_LIFETIME_S = 12 * 60 * 60  # the API session's lifetime
 LIVE_BACKOFF_S = (1.0, 2.0, 5.0, 10.0)
+LIVE_QUEUE_MAX = 100  # results waiting to be applied; the reader waits when it is full
+LIVE_IDLE_CHECK_S = 15.0  # how often a quiet feed checks that its browser tab is still there
+LIVE_ORPHAN_GRACE_S = 60.0  # a feed whose tab is gone this long stops (the next load restarts it)
 REFRESH_DEBOUNCE_S = 0.3
 ADMIN = "admin"
 STAFF = ("admin", "operator")
+
+
+def _tab_connected(client_token: str) -> bool:
+    """Whether a browser tab with this client token is connected to the Reflex backend."""
+    try:
+        from walletflow_dashboard.walletflow_dashboard import app  # the running app (no cycle)
+
+        namespace = app.event_namespace
+    except (ImportError, AttributeError):
+        return True  # cannot tell: keep following
+    if namespace is None or not client_token:
+        return True  # cannot tell: keep following
+    return client_token in namespace.token_to_sid
 
 
 class AppState(rx.State):
@@ -292,12 +308,15 @@ class AppState(rx.State):
 
     @rx.event(background=True)
     async def follow_live(self) -> None:
-        """Follow the API's subscriptions until sign-out; reconnect with a bounded backoff."""
+        """Follow the API's subscriptions until sign-out, the session's end, or the browser tab
+        is gone for a while; reconnect with a bounded backoff."""
         async with self:
             generation = self._live_generation
             credential = self.credential()
             subscriptions = self._subscriptions()
+            client_token = self.router.session.client_token
         started = time.monotonic()
+        last_seen = time.monotonic()
         failures = 0
         while time.monotonic() - started < LIVE_MAX_LIFETIME_S:
             try:
@@ -305,13 +324,44 @@ class AppState(rx.State):
                     if generation != self._live_generation:
                         return
                     self.live_status = "connecting"
-                async for name, value in live.follow(credential, subscriptions):
-                    failures = 0
-                    async with self:
-                        if generation != self._live_generation:
+                queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(LIVE_QUEUE_MAX)
+                reader = asyncio.create_task(live.pump(credential, subscriptions, queue))
+                try:
+                    while True:
+                        getter = asyncio.ensure_future(queue.get())
+                        done, _ = await asyncio.wait(
+                            {getter, reader},
+                            timeout=LIVE_IDLE_CHECK_S,
+                            return_when=asyncio.FIRST_COMPLETED,
+                        )
+                        if getter in done:
+                            name, value = getter.result()
+                        else:
+                            getter.cancel()
+                            name, value = "", None
+                        if reader.done() and not name and queue.empty():
+                            reader.result()  # re-raise why the feed ended; reconnect below
+                            break
+                        if _tab_connected(client_token):
+                            last_seen = time.monotonic()
+                        elif time.monotonic() - last_seen > LIVE_ORPHAN_GRACE_S:
+                            log.info("live feed stops: its browser tab is gone")
+                            async with self:
+                                if generation == self._live_generation:
+                                    self._live_running = False
+                                    self.live_status = "offline"
                             return
-                        self.live_status = "live"
-                        await self._apply_live(name, value)
+                        failures = 0
+                        async with self:
+                            if generation != self._live_generation:
+                                return
+                            self.live_status = "live"
+                            if name and name != live.CONNECTED:
+                                await self._apply_live(name, value)
+                finally:
+                    reader.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await reader
             except Exception as error:  # the API restarted, the network blinked: reconnect
                 log.info("live feed dropped: %s", error)
                 async with self:
