@@ -106,6 +106,15 @@ async def who_am_i(client: httpx.AsyncClient, credential: Credential) -> dict[st
     return body
 
 
+async def me(credential: Credential) -> dict[str, Any]:
+    """Who this credential is now (the API re-checks allowlists and keys on every request)."""
+    async with _client() as client:
+        try:
+            return await who_am_i(client, credential)
+        except httpx.HTTPError as error:
+            raise ApiError(f"API unreachable: {type(error).__name__}", "UNAVAILABLE") from error
+
+
 async def auth_status() -> dict[str, Any]:
     """What the API says to an anonymous caller: open dev mode, Google sign-in configured."""
     async with _client() as client:

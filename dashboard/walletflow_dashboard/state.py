@@ -16,7 +16,15 @@ from typing import Any
 import reflex as rx
 
 from walletflow_dashboard import data, live
-from walletflow_dashboard.api import ApiError, Credential, api_url, auth_status, graphql, sign_in
+from walletflow_dashboard.api import (
+    ApiError,
+    Credential,
+    api_url,
+    auth_status,
+    graphql,
+    me,
+    sign_in,
+)
 from walletflow_dashboard.commands import COMMANDS_QUERY, CommandGroup, grouped
 
 log = logging.getLogger(__name__)
@@ -196,17 +204,22 @@ class AppState(rx.State):
         return rx.redirect(SIGN_IN_ROUTE)
 
     # --- the guard every page runs on load --------------------------------------------------
-    def guard(self) -> Any:
+    async def guard(self) -> Any:
         if not self.signed_in:
             return rx.redirect(SIGN_IN_ROUTE)
+        self.error = ""
+        try:
+            who = await me(self.credential())
+        except ApiError as error:
+            if error.code == "UNAUTHENTICATED":  # expired, revoked, or taken off the allowlist
+                self.sign_in_error = f"{error.code}: {error.message}"
+                return self.sign_out()
+            self.error = f"{error.code}: {error.message}"
+        else:
+            self.role = str(who.get("role", self.role))
         if not self._live_running:
             self._live_running = True
             return AppState.follow_live
-        return None
-
-    def guard_admin(self) -> Any:
-        if not self.signed_in:
-            return rx.redirect(SIGN_IN_ROUTE)
         return None
 
     # --- loaders ----------------------------------------------------------------------------

@@ -80,7 +80,7 @@ async def wait_live(page: Any) -> None:
 
 
 async def test_operator_signs_in_with_the_token_and_sees_the_console(
-    sign_in: SignIn, new_page: Any, dashboard_url: str
+    sign_in: SignIn, new_page: Any, dashboard_url: str, api: Api
 ) -> None:
     signed_out = await new_page()
     await signed_out.goto(f"{dashboard_url}/payouts", wait_until="networkidle")
@@ -96,11 +96,21 @@ async def test_operator_signs_in_with_the_token_and_sees_the_console(
     await wait_live(page)
     for name in ("wallets", "operations", "payouts", "ledger", "reconciliation", "controls"):
         await goto_nav(page, name)
+        if name == "operations":  # one generated form per registry command, none hand-written
+            registry = api.graphql("{ commands { name } }")["commands"]
+            for command in registry:
+                await expect(page.locator(f"#cmd-{command['name']}")).to_have_count(1)
     await goto_nav(page, "settings")
     await page.locator("#settings-admin").wait_for()
     await page.locator("#theme-toggle").click()  # dark
     await goto_nav(page, "overview")
     await page.screenshot(path=screenshot_path("sign_in_overview_dark"), full_page=True)
+
+    await page.get_by_role("button", name="Sign out").click()
+    await page.locator("#sign-in-secret").wait_for()
+    await page.goto(f"{dashboard_url}/wallets", wait_until="networkidle")
+    await page.locator("#sign-in-secret").wait_for()  # signed out again: back to sign-in
+    assert await page.locator("#wallets-table").count() == 0
 
 
 async def test_payin_shows_the_balance_and_updates_overview_and_wallets_live(
