@@ -27,11 +27,20 @@ HEALTH_WAIT_S = 60.0
 CHILD_STOP_TIMEOUT_S = 15.0
 SEED_TIMEOUT_S = 120.0
 SANDBOX_PORT = 8100
+MAX_API_WORKERS = 16
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def add_parser(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="run the API (Starlette + GraphQL) with uvicorn")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, MAX_API_WORKERS + 1),
+        metavar=f"1..{MAX_API_WORKERS}",
+        help="API processes (default 1); each has its own database pool",
+    )
     serve.set_defaults(func=_serve)
     from walletflow.workers.jobs_help import WORKER_DESCRIPTION
 
@@ -88,14 +97,24 @@ def _serve(args: argparse.Namespace) -> int:
         redis_url,
     ):
         upgrade(database_url)
-        app = create_app(settings, database_url, redis_url)
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
-            proxy_headers=True,
-        )
+        common: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_level": settings.log_level.lower(),
+            "proxy_headers": True,
+            "access_log": False,
+        }
+        if args.workers > 1:
+            os.environ["DATABASE_URL"] = database_url
+            os.environ["REDIS_URL"] = redis_url
+            uvicorn.run(
+                "walletflow.api.factory:app_from_environment",
+                factory=True,
+                workers=args.workers,
+                **common,
+            )
+        else:
+            uvicorn.run(create_app(settings, database_url, redis_url), **common)
     return 0
 
 

@@ -10,9 +10,11 @@ from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
+from strawberry.extensions.query_depth_limiter import create_validator as create_depth_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type, merge_types
 
@@ -53,14 +55,23 @@ def _should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, WalletflowError | GraphQLError)
 
 
+DOCUMENT_CACHE_SIZE = 1024
+
+
 def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
     query = merge_types("Query", (Query, ReportingQuery))
     mutation = create_type("Mutation", mutation_fields(registry))
     max_depth = settings.graphql_max_depth
     cost_rule = cost_limit_rule(settings.graphql_max_cost)
+    # The rule classes are built once, so a validation result can be cached per document.
+    depth_rule = create_depth_validator(max_depth, should_ignore=None)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: AddValidationRules([cost_rule]),
+        # Clients send the same few documents over and over: parse and validate each once
+        # (bounded LRU caches). The depth and cost rules are added BEFORE the validation
+        # cache runs, so a cached result is always a result of validating with them.
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: AddValidationRules([depth_rule, cost_rule]),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         ErrorCodes,
         lambda: MaskErrors(should_mask_error=_should_mask),
     ]
