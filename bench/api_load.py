@@ -42,7 +42,9 @@ mutation Wallet($k: String!, $i: CreateWalletInput!) {
 """
 READ_WALLETS = """
 query Wallets($m: String!) {
-  wallets(merchantId: $m, first: 5) { edges { node { currency balances { available { amountMinor } } } } }
+  wallets(merchantId: $m, first: 5) {
+    edges { node { currency balances { available { amountMinor } } } }
+  }
 }
 """
 
