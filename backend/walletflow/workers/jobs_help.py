@@ -8,6 +8,7 @@ JOBS: dict[str, str] = {
     "saga_tick": "1 s: advance due payout sagas; start missing ones",
     "publish_outbox_age": "5 s: outbox age to Redis + outbox.age event",
     "statements_tick": "STATEMENTS_INTERVAL_S: incremental statements",
+    "seal_ledger": "every 5 s: append committed transactions to the ledger's hash chain",
     "rebuild_statements_job": "after money events; full=True on demand",
     "record_heartbeat": "15 s: worker liveness for /healthz",
 }

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from walletflow.bootstrap import Container, build_container
 from walletflow.config import ConfigError, load_settings
 from walletflow.db.engine import create_engine
+from walletflow.ledger.postgres import PostgresLedger
 from walletflow.providers.registry import ProviderRegistry
 from walletflow.workers.config import WorkerConfig, load_worker_config
 from walletflow.workers.heartbeat import record_heartbeat
@@ -136,6 +137,15 @@ async def statements_tick(ctx: dict[str, Any]) -> dict[str, Any]:
     return await rebuild_statements_job(ctx, full=False)
 
 
+async def seal_ledger(ctx: dict[str, Any]) -> int:
+    """Chain what has committed since the last seal (one sealer at a time: an advisory lock;
+    a worker that finds it held returns 0). Only the built-in Postgres ledger has a chain."""
+    ledger = resources(ctx).container.ledger
+    if not isinstance(ledger, PostgresLedger):
+        return 0
+    return await ledger.seal()
+
+
 async def enqueue_full_statements_rebuild(redis: Any) -> str | None:
     """For `rebuildStatements`: queue one full rebuild (a second request while one is queued is
     the same job). `redis` is an `arq.connections.ArqRedis`; returns the job id or None."""
@@ -171,6 +181,12 @@ def worker_settings(
             cron(
                 publish_outbox_age_job,
                 name="publish_outbox_age",
+                second=EVERY_FIVE_SECONDS,
+                timeout=TICK_TIMEOUT_S,
+            ),
+            cron(
+                seal_ledger,
+                name="seal_ledger",
                 second=EVERY_FIVE_SECONDS,
                 timeout=TICK_TIMEOUT_S,
             ),

@@ -85,6 +85,7 @@ async def reserve_payout(command: ReservePayout, uow: UnitOfWork) -> CommandResu
         "amountMinor": command.amount_minor,
         "provider": command.provider,
         "state": HoldState.RESERVED.value,
+        "transactionId": posted.transaction.id,
     }
     uow.emit("payout.reserved", payload, command.merchant_id)
     return money_result(uow, posted, payload)
@@ -136,7 +137,7 @@ async def settle_hold(command: SettleHold, uow: UnitOfWork) -> CommandResult:
         provider_reference=command.provider_reference or hold.provider_reference,
         state_changed_at=uow.clock.now(),
     )
-    payload = hold_json(hold, HoldState.SETTLED)
+    payload = {**hold_json(hold, HoldState.SETTLED), "transactionId": posted.transaction.id}
     uow.emit("payout.settled", payload, hold.merchant_id)
     return money_result(uow, posted, payload)
 
@@ -152,7 +153,11 @@ async def release_hold(command: ReleaseHold, uow: UnitOfWork) -> CommandResult:
         reason=command.reason,
         state_changed_at=uow.clock.now(),
     )
-    payload = {**hold_json(hold, HoldState.RELEASED), "reason": command.reason}
+    payload = {
+        **hold_json(hold, HoldState.RELEASED),
+        "reason": command.reason,
+        "transactionId": posted.transaction.id,
+    }
     uow.emit("payout.released", payload, hold.merchant_id)
     return money_result(uow, posted, payload)
 
