@@ -110,6 +110,10 @@ def api_env(port: int, database_url: str, redis_url: str) -> dict[str, str]:
             "SESSION_SECRET": SESSION_SECRET,
             "WALLETFLOW_DATA_DIR": str(OUTPUT_DIR / "data"),
             "PROVIDERS_FILE": str(providers_file()),
+            # The saga requeries the unreachable rail slowly: it never parks a test's payout in
+            # manual review on its own while the test drives it from the dashboard.
+            "SAGA_BACKOFF_BASE_S": "30",
+            "SAGA_BACKOFF_CAP_S": "600",
         }
     )
     return env
