@@ -11,10 +11,9 @@ from walletflow_dashboard.data import GateRow, Table
 from walletflow_dashboard.forms import FormState
 from walletflow_dashboard.state import AppState
 
-NAV = (
-    ("Overview", "/"),
-    ("Wallets", "/wallets"),
-    ("Operations", "/operations"),
+NAV = (("Overview", "/"), ("Wallets", "/wallets"), ("Operations", "/operations"))
+# Books-wide pages: staff and analysts (a merchant's API key sees only its own wallets).
+BOOKS_NAV = (
     ("Payouts", "/payouts"),
     ("Ledger", "/ledger"),
     ("Reconciliation", "/reconciliation"),
@@ -51,6 +50,13 @@ def layout(title: str, *children: rx.Component) -> rx.Component:
             rx.vstack(
                 rx.heading("walletflow ops", size="5", id="title"),
                 *[_nav_link(label, route) for label, route in NAV],
+                rx.cond(
+                    AppState.is_merchant,
+                    rx.fragment(),
+                    rx.vstack(
+                        *[_nav_link(label, route) for label, route in BOOKS_NAV], width="100%"
+                    ),
+                ),
                 rx.cond(
                     AppState.is_admin,
                     rx.vstack(

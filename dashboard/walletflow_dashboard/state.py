@@ -119,6 +119,10 @@ class AppState(rx.State):
         self.events_filter = value
 
     @rx.var
+    def is_merchant(self) -> bool:
+        return self.role == "merchant"
+
+    @rx.var
     def is_staff(self) -> bool:
         return self.role in STAFF
 

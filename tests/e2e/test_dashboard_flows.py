@@ -267,6 +267,8 @@ async def test_api_key_roles_are_kept_out_of_admin_pages(
     page = await sign_in(api.api_key(role, merchant))
     await expect(page.locator("#role-badge")).to_have_text(role)
     assert await page.locator("#nav-settings").count() == 0
+    books_pages = 0 if role == "merchant" else 1  # a merchant sees only its own wallets
+    assert await page.locator("#nav-ledger").count() == books_pages
     await goto_nav(page, "operations")
     assert await page.locator("#cmd-saveAccessLists").count() == 0
     assert await page.locator("#cmd-setFeatureFlag").count() == 0
