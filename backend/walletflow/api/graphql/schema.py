@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type, merge_types
+from strawberry.types import ExecutionContext
 
 from walletflow.api.graphql.limits import cost_limit_rule
 from walletflow.api.graphql.mutations import mutation_fields
@@ -46,6 +47,45 @@ class ErrorCodes(SchemaExtension):
                 }
 
 
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class TypedErrors(MaskErrors):
+    """Mask unexpected resolver failures, as `INTERNAL_ERROR`."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL_ERROR, "retryable": False}
+        return masked
+
+
+class WalletflowSchema(strawberry.Schema):
+    """Every GraphQL error a client sees carries `extensions.code`: a typed error its stable
+    code (see `ErrorCodes`), a syntax error `GRAPHQL_PARSE_FAILED`, a document or variable the
+    schema refuses `GRAPHQL_VALIDATION_FAILED`. Strawberry passes every error through
+    `process_errors`, including parse errors raised outside the execution hooks."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if (error.extensions or {}).get("code"):
+                continue
+            original = error.original_error
+            if isinstance(original, WalletflowError):
+                code, retryable = original.code, original.retryable
+            elif isinstance(error, GraphQLSyntaxError):
+                code, retryable = PARSE_FAILED, False
+            elif error.path is None:
+                code, retryable = VALIDATION_FAILED, False
+            else:
+                code, retryable = INTERNAL_ERROR, False
+            error.extensions = {**(error.extensions or {}), "code": code, "retryable": retryable}
+        super().process_errors(errors, execution_context)
+
+
 def _should_mask(error: GraphQLError) -> bool:
     """Hide unexpected failures inside resolvers; keep typed errors and input problems (a bad
     scalar value is reported at validation, with no path)."""
@@ -73,11 +113,11 @@ def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules([depth_rule, cost_rule]),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         ErrorCodes,
-        lambda: MaskErrors(should_mask_error=_should_mask),
+        lambda: TypedErrors(should_mask_error=_should_mask),
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return WalletflowSchema(
         query=query,
         mutation=mutation,
         subscription=Subscription,
