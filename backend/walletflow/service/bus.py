@@ -16,6 +16,7 @@ import logging
 import random
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -69,6 +70,24 @@ def _canonical(value: object) -> object:
     raise TypeError(f"cannot hash {type(value).__name__}")
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One validated, authorized request on its way through the bus."""
+
+    spec: CommandSpec
+    command: Any
+    values: Mapping[str, Any]
+    principal: Principal
+    key: str
+    scope: str
+    fingerprint: str
+
+    @property
+    def merchant_id(self) -> str | None:
+        found = self.values.get(self.spec.merchant_field or "merchant_id")
+        return found if isinstance(found, str) else None
+
+
 class CommandBus:
     def __init__(self, registry: Registry, unit_of_work: UnitOfWorkFactory) -> None:
         self.registry = registry
@@ -85,67 +104,50 @@ class CommandBus:
         key = check_idempotency_key(idempotency_key)
         values = parse_input(spec.fields, raw_input)
         authorize(spec, principal, values)
-        command = spec.build(values)
-        scope = principal.idempotency_scope
-        fingerprint = request_hash(name, values)
+        call = _Call(
+            spec=spec,
+            command=spec.build(values),
+            values=values,
+            principal=principal,
+            key=key,
+            scope=principal.idempotency_scope,
+            fingerprint=request_hash(name, values),
+        )
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await self._attempt(
-                    spec, command, values, principal, key, scope, fingerprint
-                )
+                return await self._run_unit(call)
             except Unavailable:
                 if attempt == MAX_ATTEMPTS:
                     raise
                 await asyncio.sleep(RETRY_BACKOFF_S * attempt * random.random())
+            except IdempotencyKeyReused:
+                raise
+            except WalletflowError as error:
+                await self._log_failure(call, error)
+                raise
         raise AssertionError("unreachable: the loop returns or raises")
 
-    async def _attempt(
-        self,
-        spec: CommandSpec,
-        command: Any,
-        values: Mapping[str, Any],
-        principal: Principal,
-        key: str,
-        scope: str,
-        fingerprint: str,
-    ) -> CommandOutcome:
-        name = spec.name
-        try:
-            return await self._run_unit(spec, command, values, principal, key, scope, fingerprint)
-        except WalletflowError as error:
-            if not isinstance(error, IdempotencyKeyReused | Unavailable):
-                await self._log_failure(name, scope, key, principal, error, values)
-            raise
-
-    async def _run_unit(
-        self,
-        spec: CommandSpec,
-        command: Any,
-        values: Mapping[str, Any],
-        principal: Principal,
-        key: str,
-        scope: str,
-        fingerprint: str,
-    ) -> CommandOutcome:
-        name = spec.name
+    async def _run_unit(self, call: _Call) -> CommandOutcome:
+        """One attempt: the whole command in one unit of work, committed once or not at all."""
+        name = call.spec.name
         try:
             async with self._unit_of_work() as uow:
-                stored = await uow.claims.claim(scope, key, fingerprint)
+                stored = await uow.claims.claim(call.scope, call.key, call.fingerprint)
                 if stored is not None:
-                    return _replay(name, key, fingerprint, stored.request_hash, stored.response)
-                uow.begin_command(CommandContext(name, principal, key, scope))
-                result = await spec.handler(command, uow)
+                    return _replay(name, call, stored.request_hash, stored.response)
+                uow.begin_command(CommandContext(name, call.principal, call.key, call.scope))
+                result = await call.spec.handler(call.command, uow)
                 assert result.command == name, "a handler answers for its own command"
                 await uow.finish_command(
-                    scope=scope,
-                    key=key,
+                    scope=call.scope,
+                    key=call.key,
                     response=result.to_json(),
                     log={
                         "command": name,
-                        "actor": principal.subject,
+                        "actor": call.principal.subject,
                         "reference": result.reference,
                         "transaction_id": result.transaction_id,
-                        "merchant_id": values.get(spec.merchant_field or "merchant_id"),
+                        "merchant_id": call.merchant_id,
                     },
                 )
                 return CommandOutcome(result=result, replayed=False)
@@ -157,39 +159,29 @@ class CommandBus:
                 raise
             raise mapped from error
 
-    async def _log_failure(
-        self,
-        name: str,
-        scope: str,
-        key: str,
-        principal: Principal,
-        error: WalletflowError,
-        values: Mapping[str, Any],
-    ) -> None:
+    async def _log_failure(self, call: _Call, error: WalletflowError) -> None:
         """Record a failed command in its own transaction (the command's own rolled back)."""
         try:
             async with self._unit_of_work() as uow:
                 await uow.command_log.record(
-                    command=name,
-                    scope=scope,
-                    idempotency_key=key,
-                    actor=principal.subject,
+                    command=call.spec.name,
+                    scope=call.scope,
+                    idempotency_key=call.key,
+                    actor=call.principal.subject,
                     status="failed",
                     error_code=error.code,
-                    merchant_id=values.get("merchant_id"),
+                    merchant_id=call.merchant_id,
                     created_at=uow.clock.now(),
                 )
                 await uow.commit()
         except Exception:
-            log.exception("could not log the failure of %s", name)
+            log.exception("could not log the failure of %s", call.spec.name)
 
 
-def _replay(
-    name: str, key: str, fingerprint: str, stored_hash: str, response: dict[str, Any]
-) -> CommandOutcome:
-    if stored_hash != fingerprint:
+def _replay(name: str, call: _Call, stored_hash: str, response: dict[str, Any]) -> CommandOutcome:
+    if stored_hash != call.fingerprint:
         raise IdempotencyKeyReused(
-            f"idempotency key {key!r} was used before with a different request",
+            f"idempotency key {call.key!r} was used before with a different request",
             details={"command": name},
         )
     assert response.get("status") != "pending", "a committed claim always holds its response"

@@ -71,6 +71,34 @@ async def post_template(
     return await uow.ledger.post(request)
 
 
+async def merchant_movement(
+    uow: UnitOfWork,
+    *,
+    merchant_id: str,
+    wallets: list[tuple[str, str]],
+    template: str,
+    variables: Mapping[str, str],
+    event_type: str,
+    flags: list[tuple[str, str]] | None = None,
+    effective_at: datetime | None = None,
+) -> CommandResult:
+    """The common shape of a merchant's movement: its wallets exist (and, with `flags`, the core
+    wallet is enabled), one template posts under this claim's reference, one event tells."""
+    await uow.preflight(wallets=wallets, flags=flags)
+    posted = await post_template(
+        uow,
+        template,
+        variables,
+        reference=default_reference(uow),
+        metadata={"merchantId": merchant_id},
+        effective_at=effective_at,
+    )
+    uow.emit(
+        event_type, {"merchantId": merchant_id, "transactionId": posted.transaction.id}, merchant_id
+    )
+    return money_result(uow, posted)
+
+
 def money_result(
     uow: UnitOfWork, posted: PostResult, data: Mapping[str, Any] | None = None
 ) -> CommandResult:

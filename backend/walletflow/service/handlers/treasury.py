@@ -35,6 +35,7 @@ from walletflow.service.flags import require_enabled
 from walletflow.service.handlers.common import (
     COMPLETED,
     default_reference,
+    merchant_movement,
     monetary,
     money_result,
     post_template,
@@ -250,65 +251,47 @@ async def book_counterparty_trade(command: BookCounterpartyTrade, uow: UnitOfWor
 
 
 async def stablecoin_onramp(command: StablecoinOnramp, uow: UnitOfWork) -> CommandResult:
-    _require_fiat(command.fiat_currency, "fiatCurrency")
-    _require_stablecoin(command.coin, "coin")
-    await uow.preflight(
-        wallets=[(command.merchant_id, command.fiat_currency), (command.merchant_id, command.coin)],
-        flags=[("merchant", command.merchant_id), ("currency", command.fiat_currency)],
-    )
-    posted = await post_template(
+    merchant, fiat, coin = command.merchant_id, command.fiat_currency, command.coin
+    _require_fiat(fiat, "fiatCurrency")
+    _require_stablecoin(coin, "coin")
+    return await merchant_movement(
         uow,
-        "stablecoin_onramp",
-        {
-            "fiat": monetary(command.fiat_currency, command.fiat_amount_minor),
-            "coin": monetary(command.coin, command.coin_amount_minor),
-            "fiat_available": accounts.merchant_available(
-                command.merchant_id, command.fiat_currency
-            ),
-            "fiat_position": accounts.fx_position(command.fiat_currency),
-            "custody": accounts.stablecoin_custody(command.coin),
-            "coin_available": accounts.merchant_available(command.merchant_id, command.coin),
+        merchant_id=merchant,
+        wallets=[(merchant, fiat), (merchant, coin)],
+        flags=[("merchant", merchant), ("currency", fiat)],
+        template="stablecoin_onramp",
+        variables={
+            "fiat": monetary(fiat, command.fiat_amount_minor),
+            "coin": monetary(coin, command.coin_amount_minor),
+            "fiat_available": accounts.merchant_available(merchant, fiat),
+            "fiat_position": accounts.fx_position(fiat),
+            "custody": accounts.stablecoin_custody(coin),
+            "coin_available": accounts.merchant_available(merchant, coin),
         },
-        reference=default_reference(uow),
-        metadata={"merchantId": command.merchant_id},
+        event_type="stablecoin.onramped",
     )
-    uow.emit(
-        "stablecoin.onramped",
-        {"merchantId": command.merchant_id, "transactionId": posted.transaction.id},
-        command.merchant_id,
-    )
-    return money_result(uow, posted)
 
 
 async def stablecoin_offramp(command: StablecoinOfframp, uow: UnitOfWork) -> CommandResult:
-    _require_fiat(command.fiat_currency, "fiatCurrency")
-    _require_stablecoin(command.coin, "coin")
-    await uow.preflight(
-        wallets=[(command.merchant_id, command.fiat_currency), (command.merchant_id, command.coin)],
-        flags=[("merchant", command.merchant_id), ("currency", command.fiat_currency)],
-    )
-    posted = await post_template(
+    merchant, fiat, coin = command.merchant_id, command.fiat_currency, command.coin
+    _require_fiat(fiat, "fiatCurrency")
+    _require_stablecoin(coin, "coin")
+    return await merchant_movement(
         uow,
-        "stablecoin_offramp",
-        {
-            "coin": monetary(command.coin, command.coin_amount_minor),
-            "fiat": monetary(command.fiat_currency, command.fiat_amount_minor),
-            "coin_available": accounts.merchant_available(command.merchant_id, command.coin),
-            "custody": accounts.stablecoin_custody(command.coin),
-            "fiat_position": accounts.fx_position(command.fiat_currency),
-            "fiat_available": accounts.merchant_available(
-                command.merchant_id, command.fiat_currency
-            ),
+        merchant_id=merchant,
+        wallets=[(merchant, fiat), (merchant, coin)],
+        flags=[("merchant", merchant), ("currency", fiat)],
+        template="stablecoin_offramp",
+        variables={
+            "coin": monetary(coin, command.coin_amount_minor),
+            "fiat": monetary(fiat, command.fiat_amount_minor),
+            "coin_available": accounts.merchant_available(merchant, coin),
+            "custody": accounts.stablecoin_custody(coin),
+            "fiat_position": accounts.fx_position(fiat),
+            "fiat_available": accounts.merchant_available(merchant, fiat),
         },
-        reference=default_reference(uow),
-        metadata={"merchantId": command.merchant_id},
+        event_type="stablecoin.offramped",
     )
-    uow.emit(
-        "stablecoin.offramped",
-        {"merchantId": command.merchant_id, "transactionId": posted.transaction.id},
-        command.merchant_id,
-    )
-    return money_result(uow, posted)
 
 
 async def top_up_gps_pool(command: TopUpGpsPool, uow: UnitOfWork) -> CommandResult:

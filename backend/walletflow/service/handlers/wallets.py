@@ -17,6 +17,7 @@ from walletflow.service.handlers.common import (
     asset_of,
     balance_lines,
     default_reference,
+    merchant_movement,
     monetary,
     money_result,
     portion,
@@ -143,73 +144,48 @@ async def transfer(command: Transfer, uow: UnitOfWork) -> CommandResult:
 
 
 async def post_opening_balance(command: PostOpeningBalance, uow: UnitOfWork) -> CommandResult:
-    await uow.preflight(
-        wallets=[(command.merchant_id, command.currency)],
-    )
-    posted = await post_template(
+    merchant, currency = command.merchant_id, command.currency
+    return await merchant_movement(
         uow,
-        "opening_balance",
-        {
-            "amount": monetary(command.currency, command.amount_minor),
-            "account": accounts.merchant_available(command.merchant_id, command.currency),
+        merchant_id=merchant,
+        wallets=[(merchant, currency)],
+        template="opening_balance",
+        variables={
+            "amount": monetary(currency, command.amount_minor),
+            "account": accounts.merchant_available(merchant, currency),
         },
-        reference=default_reference(uow),
-        metadata={"merchantId": command.merchant_id},
+        event_type="opening_balance.posted",
         effective_at=command.effective_at,
     )
-    uow.emit(
-        "opening_balance.posted",
-        {"merchantId": command.merchant_id, "transactionId": posted.transaction.id},
-        command.merchant_id,
-    )
-    return money_result(uow, posted)
 
 
 async def hold_rolling_reserve(command: HoldRollingReserve, uow: UnitOfWork) -> CommandResult:
-    await uow.preflight(
-        wallets=[(command.merchant_id, command.currency)],
-    )
-    posted = await post_template(
+    merchant, currency = command.merchant_id, command.currency
+    return await merchant_movement(
         uow,
-        "rolling_reserve_hold",
-        {
-            "amount": monetary(command.currency, command.amount_minor),
-            "merchant_available": accounts.merchant_available(
-                command.merchant_id, command.currency
-            ),
-            "merchant_reserve": accounts.merchant_reserve(command.merchant_id, command.currency),
+        merchant_id=merchant,
+        wallets=[(merchant, currency)],
+        template="rolling_reserve_hold",
+        variables={
+            "amount": monetary(currency, command.amount_minor),
+            "merchant_available": accounts.merchant_available(merchant, currency),
+            "merchant_reserve": accounts.merchant_reserve(merchant, currency),
         },
-        reference=default_reference(uow),
-        metadata={"merchantId": command.merchant_id},
+        event_type="reserve.held",
     )
-    uow.emit(
-        "reserve.held",
-        {"merchantId": command.merchant_id, "transactionId": posted.transaction.id},
-        command.merchant_id,
-    )
-    return money_result(uow, posted)
 
 
 async def release_rolling_reserve(command: ReleaseRollingReserve, uow: UnitOfWork) -> CommandResult:
-    await uow.preflight(
-        wallets=[(command.merchant_id, command.currency)],
-    )
-    posted = await post_template(
+    merchant, currency = command.merchant_id, command.currency
+    return await merchant_movement(
         uow,
-        "rolling_reserve_release",
-        {
-            "amount": monetary(command.currency, command.amount_minor),
-            "merchant_reserve": accounts.merchant_reserve(command.merchant_id, command.currency),
-            "merchant_available": accounts.merchant_available(
-                command.merchant_id, command.currency
-            ),
+        merchant_id=merchant,
+        wallets=[(merchant, currency)],
+        template="rolling_reserve_release",
+        variables={
+            "amount": monetary(currency, command.amount_minor),
+            "merchant_reserve": accounts.merchant_reserve(merchant, currency),
+            "merchant_available": accounts.merchant_available(merchant, currency),
         },
-        reference=default_reference(uow),
-        metadata={"merchantId": command.merchant_id},
+        event_type="reserve.released",
     )
-    uow.emit(
-        "reserve.released",
-        {"merchantId": command.merchant_id, "transactionId": posted.transaction.id},
-        command.merchant_id,
-    )
-    return money_result(uow, posted)
