@@ -11,7 +11,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from walletflow.api.errors import error_response
+from walletflow.api.errors import database_unavailable, error_response
 from walletflow.api.state import api_state
 from walletflow.domain.errors import ValidationError, WalletflowError
 from walletflow.providers.events import MAX_EVENT_BODY_BYTES, parse_provider_event
@@ -50,4 +50,10 @@ async def provider_webhook(request: Request) -> Response:
     except WalletflowError as error:
         log.info("webhook from %s refused: %s", provider[:64], error.code)
         return error_response(error)
+    except Exception as error:
+        unavailable = database_unavailable(error)
+        if unavailable is None:
+            raise
+        log.warning("webhook from %s deferred: %s", provider[:64], unavailable.message)
+        return error_response(unavailable)
     return JSONResponse({**outcome.body, "replayed": outcome.replayed})

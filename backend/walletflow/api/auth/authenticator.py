@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from walletflow.api.auth.api_keys import authenticate_api_key, looks_like_api_key
 from walletflow.api.auth.sessions import SESSION_COOKIE, Session, SessionSigner, token_fingerprint
+from walletflow.api.errors import database_unavailable
 from walletflow.config import Settings
-from walletflow.domain.errors import Unauthenticated
+from walletflow.domain.errors import Unauthenticated, WalletflowError
 from walletflow.domain.principals import Principal, Role
 from walletflow.service.access_lists import load_access_lists
 from walletflow.service.clock import Clock
@@ -46,6 +47,19 @@ class Authenticator:
         return hmac.compare_digest(candidate.encode(), token.encode())
 
     async def principal(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal:
+        """The caller; `Unauthenticated` if refused, `Unavailable` (retryable, 503) when the
+        database that holds API keys and access lists cannot be reached."""
+        try:
+            return await self._principal(headers, cookies)
+        except WalletflowError:
+            raise
+        except Exception as error:
+            unavailable = database_unavailable(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
+
+    async def _principal(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal:
         authorization = headers.get("authorization")
         if authorization is not None:
             return await self._bearer(authorization)

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type, merge_types
 from strawberry.types import ExecutionContext
 
+from walletflow.api.errors import database_unavailable
 from walletflow.api.graphql.limits import cost_limit_rule
 from walletflow.api.graphql.mutations import mutation_fields
 from walletflow.api.graphql.queries import Query
@@ -26,7 +27,7 @@ from walletflow.api.graphql.reporting import ReportingQuery
 from walletflow.api.graphql.scalars import SCALAR_MAP
 from walletflow.api.graphql.subscriptions import Subscription
 from walletflow.config import Settings
-from walletflow.domain.errors import WalletflowError
+from walletflow.domain.errors import Unavailable, WalletflowError
 from walletflow.service.registry import Registry
 
 
@@ -53,11 +54,16 @@ INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 class TypedErrors(MaskErrors):
-    """Mask unexpected resolver failures, as `INTERNAL_ERROR`."""
+    """Mask unexpected resolver failures, as `INTERNAL_ERROR` (or `UNAVAILABLE`, retryable,
+    when the database was unreachable)."""
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": INTERNAL_ERROR, "retryable": False}
+        unavailable = (error.extensions or {}).get("code") == Unavailable.code
+        masked.extensions = {
+            "code": Unavailable.code if unavailable else INTERNAL_ERROR,
+            "retryable": unavailable,
+        }
         return masked
 
 
@@ -76,6 +82,8 @@ class WalletflowSchema(strawberry.Schema):
             original = error.original_error
             if isinstance(original, WalletflowError):
                 code, retryable = original.code, original.retryable
+            elif original is not None and database_unavailable(original) is not None:
+                code, retryable = Unavailable.code, True
             elif isinstance(error, GraphQLSyntaxError):
                 code, retryable = PARSE_FAILED, False
             elif error.path is None:
