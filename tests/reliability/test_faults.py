@@ -195,6 +195,27 @@ def classify(response: httpx.Response) -> tuple[str, Any]:
     return "problem", f"typed but not retryable: {result}"
 
 
+READS = '{ wallets { nodes { merchantId } } balances(prefix: "merchants:m1:") { account } }'
+
+
+def classify_read(response: httpx.Response) -> str:
+    """ "ok" | "retryable" (a typed UNAVAILABLE) | what else came back."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code} not JSON: {response.text[:300]}"
+    if response.status_code == 503 and body.get("error", {}).get("retryable"):
+        return "retryable"
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {response.text[:300]}"
+    errors = body.get("errors") or []
+    if not errors:
+        return "ok"
+    if all((error.get("extensions") or {}).get("retryable") for error in errors):
+        return "retryable"
+    return f"GraphQL errors {errors}"
+
+
 async def pay_in_until_answered(
     client: httpx.AsyncClient,
     key: str,
@@ -345,7 +366,21 @@ async def test_postgres_restart_under_load_gives_typed_retryable_errors_and_pays
                     client, key, merchant, seen, deadline_s=60.0, headers=headers
                 )
 
+        reads = {"ok": 0, "retryable": 0}
+
+        async def reader_loop(headers: dict[str, str] | None) -> None:
+            # Reads go through the resolvers and the ledger, not the command bus.
+            while not queue.empty() or len(seen.answers) < PG_LOAD_PAYINS // 2:
+                response = await client.post("/graphql", json={"query": READS}, headers=headers)
+                verdict = classify_read(response)
+                if verdict in reads:
+                    reads[verdict] += 1
+                else:
+                    seen.problems.append(f"read: {verdict}")
+                await asyncio.sleep(0.05)
+
         load = [asyncio.create_task(client_loop(slot)) for slot in range(PG_LOAD_CONCURRENCY)]
+        load += [asyncio.create_task(reader_loop(h)) for h in (None, keyed["m1"])]
         await wait_until(
             "load under way", lambda: _at_least(seen, PG_LOAD_PAYINS // 5), 30.0, log_path
         )
@@ -358,6 +393,7 @@ async def test_postgres_restart_under_load_gives_typed_retryable_errors_and_pays
     assert not seen.problems, seen.problems[:10]
     assert down_at < PG_LOAD_PAYINS, "the restart happened mid-load"
     assert seen.retryable, "clients saw the outage as typed retryable errors"
+    assert reads["ok"] and reads["retryable"], reads
     assert set(seen.answers) == set(keys), "every request retried with its key succeeded"
     engine = create_engine(private_postgres.url)
     try:
@@ -369,7 +405,8 @@ async def test_postgres_restart_under_load_gives_typed_retryable_errors_and_pays
     print(
         f"\npostgres restart: {PG_LOAD_PAYINS} pay-ins, {len(seen.retryable)} typed retryable "
         f"refusals ({sorted(set(seen.retryable))}), "
-        f"{sum(1 for a in seen.answers.values() if a['replayed'])} answered as replays"
+        f"{sum(1 for a in seen.answers.values() if a['replayed'])} answered as replays; "
+        f"reads {reads}"
     )
 
 
