@@ -255,6 +255,11 @@ def untyped_errors(name: str, response: httpx.Response) -> list[str]:
         for error in body.get("errors") or []
         if not (error.get("extensions") or {}).get("code")
     ]
+    problems += [
+        f"an unexpected failure in a resolver (a 500 in all but name): {error}"
+        for error in body.get("errors") or []
+        if (error.get("extensions") or {}).get("code") == "INTERNAL_ERROR"
+    ]
     result = (body.get("data") or {}).get(name)
     if isinstance(result, dict) and "code" in result and not result["code"]:
         problems.append(f"typed error result without a code: {result}")
@@ -400,3 +405,28 @@ async def test_oversized_deep_costly_and_malformed_requests_are_refused_typed(ap
         body = response.json() if "json" in response.headers.get("content-type", "") else None
         codes = [e.get("extensions", {}).get("code") for e in (body or {}).get("errors", [])]
         assert response.status_code == 400 or all(codes), (content, response.text)
+
+
+def nul_sample(kind: GraphQLInputType) -> Any:
+    """A value of `kind` whose strings all carry a NUL character (None if not a plain one)."""
+    inner = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
+    if isinstance(inner, GraphQLList):
+        item = nul_sample(inner.of_type)
+        return None if item is None else [item]
+    samples = {"String": "nul\x00byte", "DateTime": "2026-01-01T00:00:00+00:00", "Int": 5}
+    return samples.get(getattr(inner, "name", ""))
+
+
+async def test_a_nul_character_in_any_query_argument_is_a_typed_validation_error(api: Api) -> None:
+    """PostgreSQL text cannot hold NUL: the database's refusal must reach the client as a typed
+    VALIDATION_ERROR, never as an unexpected failure (INTERNAL_ERROR)."""
+    codes: Counter[str] = Counter()
+    for operation, name, field in OPERATIONS:
+        if operation != "query" or not field.args:
+            continue
+        variables = {arg: nul_sample(spec.type) for arg, spec in field.args.items()}
+        response = await api.graphql(document(operation, name, field), variables)
+        assert not untyped_errors(name, response), (name, response.text)
+        for error in response.json().get("errors") or []:
+            codes[error["extensions"]["code"]] += 1
+    assert codes["VALIDATION_ERROR"] >= 1, codes

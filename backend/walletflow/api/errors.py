@@ -44,6 +44,8 @@ def error_response(error: WalletflowError, status: int | None = None) -> JSONRes
     return JSONResponse(body, status_code=status or status_of(error))
 
 
+DATA_EXCEPTION_SQLSTATE_PREFIX = "22"
+"""A value the database refuses (a NUL character in text, a number out of range)."""
 UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53")
 """Connection exceptions, operator intervention (shutdown, cannot connect now), resources."""
 MAX_CAUSE_DEPTH = 5
@@ -61,12 +63,36 @@ def database_unavailable(error: BaseException) -> Unavailable | None:
         return None
     if error.connection_invalidated:
         return Unavailable("database connection lost")
+    sqlstate = _sqlstate(error)
+    if sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES):
+        return Unavailable(f"database unavailable ({sqlstate})")
+    return None
+
+
+def database_error(error: BaseException) -> WalletflowError | None:
+    """The typed error for a database failure caused by the outside world, not by a bug:
+    `Unavailable` (see `database_unavailable`), or `ValidationError` for an input value the
+    database cannot store or compare (a NUL character in text, a number out of range)."""
+    unavailable = database_unavailable(error)
+    if unavailable is not None:
+        return unavailable
+    if isinstance(error, DBAPIError):
+        sqlstate = _sqlstate(error)
+        if sqlstate.startswith(DATA_EXCEPTION_SQLSTATE_PREFIX):
+            return ValidationError(
+                f"an input value the database cannot use ({sqlstate}): text must not contain "
+                "NUL characters and numbers must be in range"
+            )
+    return None
+
+
+def _sqlstate(error: BaseException) -> str:
     current: BaseException | None = error
     for _ in range(MAX_CAUSE_DEPTH):
         if current is None:
             break
         sqlstate = getattr(current, "sqlstate", None)
-        if isinstance(sqlstate, str) and sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES):
-            return Unavailable(f"database unavailable ({sqlstate})")
+        if isinstance(sqlstate, str) and sqlstate:
+            return sqlstate
         current = getattr(current, "orig", None) or current.__cause__
-    return None
+    return ""

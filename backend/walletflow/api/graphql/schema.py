@@ -19,7 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type, merge_types
 from strawberry.types import ExecutionContext
 
-from walletflow.api.errors import database_unavailable
+from walletflow.api.errors import database_error
 from walletflow.api.graphql.limits import cost_limit_rule
 from walletflow.api.graphql.mutations import mutation_fields
 from walletflow.api.graphql.queries import Query
@@ -27,7 +27,7 @@ from walletflow.api.graphql.reporting import ReportingQuery
 from walletflow.api.graphql.scalars import SCALAR_MAP
 from walletflow.api.graphql.subscriptions import Subscription
 from walletflow.config import Settings
-from walletflow.domain.errors import Unavailable, WalletflowError
+from walletflow.domain.errors import WalletflowError
 from walletflow.service.registry import Registry
 
 
@@ -54,24 +54,21 @@ INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 class TypedErrors(MaskErrors):
-    """Mask unexpected resolver failures, as `INTERNAL_ERROR` (or `UNAVAILABLE`, retryable,
-    when the database was unreachable)."""
+    """Mask unexpected resolver failures, as `INTERNAL_ERROR`."""
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        unavailable = (error.extensions or {}).get("code") == Unavailable.code
-        masked.extensions = {
-            "code": Unavailable.code if unavailable else INTERNAL_ERROR,
-            "retryable": unavailable,
-        }
+        masked.extensions = {"code": INTERNAL_ERROR, "retryable": False}
         return masked
 
 
 class WalletflowSchema(strawberry.Schema):
     """Every GraphQL error a client sees carries `extensions.code`: a typed error its stable
-    code (see `ErrorCodes`), a syntax error `GRAPHQL_PARSE_FAILED`, a document or variable the
-    schema refuses `GRAPHQL_VALIDATION_FAILED`. Strawberry passes every error through
-    `process_errors`, including parse errors raised outside the execution hooks."""
+    code (see `ErrorCodes`), a database failure that is not a bug its typed error (`UNAVAILABLE`
+    when unreachable, `VALIDATION_ERROR` for a value it cannot store, such as a NUL character),
+    a syntax error `GRAPHQL_PARSE_FAILED`, a document or variable the schema refuses
+    `GRAPHQL_VALIDATION_FAILED`. Strawberry passes every error through `process_errors` (before
+    masking), including parse errors raised outside the execution hooks."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -80,10 +77,13 @@ class WalletflowSchema(strawberry.Schema):
             if (error.extensions or {}).get("code"):
                 continue
             original = error.original_error
+            if original is not None and not isinstance(original, WalletflowError):
+                typed = database_error(original)
+                if typed is not None:  # typed now: not masked, and its message is ours
+                    error.original_error, error.message = typed, typed.message
+                    original = typed
             if isinstance(original, WalletflowError):
                 code, retryable = original.code, original.retryable
-            elif original is not None and database_unavailable(original) is not None:
-                code, retryable = Unavailable.code, True
             elif isinstance(error, GraphQLSyntaxError):
                 code, retryable = PARSE_FAILED, False
             elif error.path is None:
