@@ -102,6 +102,8 @@ def layout(title: str, *children: rx.Component) -> rx.Component:
             align="start",
             spacing="0",
             width="100%",
+            id="shell",
+            custom_attrs={"data-loaded": AppState.loaded_route},
         ),
         rx.center(rx.text("Redirecting to sign-in…"), height="100vh"),
     )

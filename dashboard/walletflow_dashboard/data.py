@@ -8,6 +8,8 @@ them, with no dashboard change.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +29,7 @@ query Introspect {
       name kind
       fields {
         name
-        args { name type { kind name ofType { kind name ofType { kind name } } } }
+        args { name defaultValue type { kind name ofType { kind name ofType { kind name } } } }
         type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }
       }
     }
@@ -108,7 +110,7 @@ class Schema:
             return ""
         parts = []
         for f in info["fields"]:
-            if any(_non_null(a["type"]) for a in f.get("args") or []):
+            if any(_required(a) for a in f.get("args") or []):
                 continue
             inner = _named(f["type"])
             kind = self.types.get(inner["name"] or "", {}).get("kind")
@@ -131,6 +133,11 @@ def _named(type_ref: dict[str, Any]) -> dict[str, Any]:
 
 def _non_null(type_ref: dict[str, Any]) -> bool:
     return type_ref.get("kind") == "NON_NULL"
+
+
+def _required(arg: dict[str, Any]) -> bool:
+    """A non-null argument without a default must be given."""
+    return _non_null(arg["type"]) and arg.get("defaultValue") is None
 
 
 async def load_schema(credential: Credential) -> Schema:
@@ -172,6 +179,24 @@ def flatten(value: Any) -> list[dict[str, Any]]:
     return [{"value": value}]
 
 
+def money_cell(row: dict[str, Any], key: str) -> str:
+    """A `…Minor` amount written with its row's asset scale; anything else as is."""
+    value = row.get(key)
+    asset = str(row.get("asset") or row.get("currency") or "")
+    if not key.endswith("Minor") or not asset or value is None:
+        return cell(value)
+    if isinstance(value, dict):  # e.g. byClassMinor: {"ASSET": "150025", …}
+        return ", ".join(f"{k}: {_money(v, asset)}" for k, v in value.items())
+    return _money(value, asset)
+
+
+def _money(value: Any, asset: str) -> str:
+    try:
+        return format_minor(int(value), asset)
+    except (TypeError, ValueError):
+        return cell(value)
+
+
 def to_table(rows: list[dict[str, Any]], note: str = "") -> Table:
     headers: list[str] = []
     for row in rows:
@@ -179,8 +204,8 @@ def to_table(rows: list[dict[str, Any]], note: str = "") -> Table:
             if key not in headers:
                 headers.append(key)
     return Table(
-        headers=headers,
-        rows=[[cell(row.get(h)) for h in headers] for row in rows],
+        headers=[h.removesuffix("Minor") for h in headers],
+        rows=[[money_cell(row, h) for h in headers] for row in rows],
         note=note or ("" if rows else "nothing yet"),
     )
 
@@ -194,7 +219,7 @@ async def generic_query(
         return None, f"the API has no `{name}` query yet"
     declared = {a["name"]: a for a in spec.get("args") or []}
     given = {k: v for k, v in (args or {}).items() if k in declared and v not in (None, "")}
-    missing = [a for a, d in declared.items() if _non_null(d["type"]) and a not in given]
+    missing = [a for a, d in declared.items() if _required(d) and a not in given]
     if missing:
         return None, f"`{name}` needs {', '.join(missing)}"
     if "first" in declared and "first" not in given:
@@ -408,11 +433,13 @@ async def statement(
     """
     account = f"merchants:{merchant_id}:{currency}:available"
     if "statements" in schema.queries:
-        value, note = await generic_query(
-            credential, schema, "statements", {"merchantId": merchant_id, "currency": currency}
+        answer = await graphql(
+            credential,
+            STATEMENTS_QUERY,
+            {"merchantId": merchant_id, "currency": currency, "first": PAGE_SIZE},
         )
-        if not note:
-            return [_statement_row(r) for r in flatten(value)], "from the statements read model"
+        rows = [_statement_row(r) for r in answer["statements"]["nodes"]]
+        return rows, "the statements read model (rebuilt from postings by the worker)"
     data = await graphql(credential, BALANCES_QUERY, {"accounts": [account]})
     balances = data["balances"]
     if not balances:
@@ -439,18 +466,91 @@ async def statement(
     return rows, f"derived from ledger postings of {account}"
 
 
-def _statement_row(r: dict[str, Any]) -> StatementRow:
-    def pick(*names: str) -> str:
-        for name in names:
-            if r.get(name) not in (None, ""):
-                return cell(r[name])
-        return "—"
+STATEMENTS_QUERY = """
+query S($merchantId: String!, $currency: String!, $first: Int) {
+  statements(merchantId: $merchantId, currency: $currency, first: $first) {
+    nodes { txId address asset amountMinor balanceBeforeMinor balanceAfterMinor effectiveAt
+            reference description }
+  }
+}
+"""
 
+
+def _statement_row(r: dict[str, Any]) -> StatementRow:
+    asset = str(r["asset"])
+    amount = int(r["amountMinor"])
     return StatementRow(
-        tx_id=pick("txId", "transactionId"),
-        effective_at=pick("effectiveAt", "at")[:19].replace("T", " "),
-        counterparty=pick("counterparty", "description", "reference"),
-        before=pick("formattedBefore", "before", "balanceBefore", "beforeMinor"),
-        change=pick("formattedChange", "formattedAmount", "change", "amount", "amountMinor"),
-        after=pick("formattedAfter", "after", "balanceAfter", "afterMinor"),
+        tx_id=str(r["txId"]),
+        effective_at=str(r["effectiveAt"])[:19].replace("T", " "),
+        counterparty=f"{r.get('description') or r.get('reference') or ''} ({r['address']})",
+        before=format_minor(int(r["balanceBeforeMinor"]), asset),
+        change=("+" if amount > 0 else "") + format_minor(amount, asset),
+        after=format_minor(int(r["balanceAfterMinor"]), asset),
     )
+
+
+TRIAL_BALANCE_QUERY = """
+query TB {
+  trialBalance {
+    foots
+    totals { asset debitMinor creditMinor netMinor foots }
+    lines { asset code name accountClass normalBalance accounts debitMinor creditMinor
+            balanceMinor abnormal }
+  }
+}
+"""
+ALM_QUERY = """
+query Alm {
+  alm {
+    summaries { asset currency assetsMinor liabilitiesMinor netPositionMinor byClassMinor
+                unmappedMinor }
+    lines { asset currency accountClass code name balanceMinor }
+  }
+}
+"""
+
+
+async def trial_balance(credential: Credential) -> tuple[bool, Table, Table]:
+    report = (await graphql(credential, TRIAL_BALANCE_QUERY))["trialBalance"]
+    return bool(report["foots"]), to_table(report["totals"]), to_table(report["lines"])
+
+
+async def alm(credential: Credential) -> tuple[Table, Table]:
+    view = (await graphql(credential, ALM_QUERY))["alm"]
+    return to_table(view["summaries"]), to_table(view["lines"])
+
+
+COA_QUERY = """
+query Coa { coa { code name kind accountClass normalBalance addressPattern mayGoNegative } }
+"""
+GL_QUERY = """
+query Gl { glMappings { template leg sourceKind destinationKind debitCode creditCode description } }
+"""
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """Rows as the seeds' CSV (snake_case columns, booleans as true/false)."""
+    buffer = io.StringIO()
+    if not rows:
+        return ""
+    writer = csv.writer(buffer, lineterminator="\n")
+    keys = list(rows[0])
+    writer.writerow([_snake(k) for k in keys])
+    for row in rows:
+        writer.writerow(
+            [
+                str(v).lower() if isinstance(v, bool) else ("" if v is None else v)
+                for v in row.values()
+            ]
+        )
+    return buffer.getvalue()
+
+
+async def coa_csv(credential: Credential) -> tuple[str, str]:
+    coa = (await graphql(credential, COA_QUERY))["coa"]
+    gl = (await graphql(credential, GL_QUERY))["glMappings"]
+    return to_csv(coa), to_csv(gl)

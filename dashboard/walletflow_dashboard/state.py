@@ -35,9 +35,10 @@ MAX_EVENTS = 50
 LIVE_MAX_LIFETIME_S = 12 * 60 * 60  # the API session's lifetime
 LIVE_BACKOFF_S = (1.0, 2.0, 5.0, 10.0)
 LIVE_QUEUE_MAX = 100  # results waiting to be applied; the reader waits when it is full
-LIVE_IDLE_CHECK_S = 15.0  # how often a quiet feed checks that its browser tab is still there
-LIVE_ORPHAN_GRACE_S = 60.0  # a feed whose tab is gone this long stops (the next load restarts it)
-REFRESH_DEBOUNCE_S = 0.3
+LIVE_IDLE_CHECK_S = 5.0  # how often a quiet feed checks that its browser tab is still there
+LIVE_ORPHAN_GRACE_S = 20.0  # a feed whose tab is gone this long stops (the next load restarts it)
+GATES_DEBOUNCE_MS = 2000  # the gates re-run at most this often per feed (they scan the books)
+GATES_ROUTES = ("/", "/reconciliation")  # the pages that show the gates
 ADMIN = "admin"
 STAFF = ("admin", "operator")
 
@@ -98,11 +99,14 @@ class AppState(rx.State):
     error: str = ""
 
     # --- live feed --------------------------------------------------------------------------
+    loaded_route: str = ""
     live_status: str = "offline"
     live_error: str = ""
     live_updates: int = 0
     last_update: str = ""
     _live_running: bool = False
+    _gates_running: bool = False
+    _route: str = ""
     _live_generation: int = 0
 
     @rx.var
@@ -188,6 +192,7 @@ class AppState(rx.State):
         self.sign_in_secret = ""
         self._live_generation += 1
         self._live_running = False
+        self._gates_running = False
         await self._load_registry()
 
     async def _load_registry(self) -> None:
@@ -204,6 +209,7 @@ class AppState(rx.State):
         self._credential_secret = ""
         self._live_generation += 1
         self._live_running = False
+        self._gates_running = False
         self.live_status = "offline"
         return rx.redirect(SIGN_IN_ROUTE)
 
@@ -226,6 +232,10 @@ class AppState(rx.State):
             return AppState.follow_live
         return None
 
+    def page_loaded(self, route: str) -> None:
+        self.loaded_route = route
+        self._route = route
+
     # --- loaders ----------------------------------------------------------------------------
     async def load_overview(self) -> None:
         if not self.signed_in:
@@ -246,6 +256,8 @@ class AppState(rx.State):
         await self._refresh_gates()
 
     async def _refresh_gates(self) -> None:
+        if self.role == "merchant":
+            return  # books-wide: staff and analysts only
         credential = self.credential()
         if "gates" in self._schema.queries:
             value, note = await data.generic_query(credential, self._schema, "gates")
@@ -254,7 +266,7 @@ class AppState(rx.State):
         else:
             self.gates = []
             self.gates_note = "the API has no `gates` query yet"
-        for name, target in (("drift", "drift_count"), ("commandStats", "failed_count")):
+        for name, target in (("coaDrift", "drift_count"), ("commandStats", "failed_count")):
             if name in self._schema.queries:
                 value, note = await data.generic_query(credential, self._schema, name)
                 setattr(self, target, note or str(len(data.flatten(value))))
@@ -311,6 +323,7 @@ class AppState(rx.State):
             self.wallets = await data.wallets(self.credential(), self.wallet_filter.strip())
             if self.role != "merchant":
                 await self._refresh_holds()
+                self.queue = await data.manual_review_queue(self.credential())
 
     # --- live -------------------------------------------------------------------------------
     def _subscriptions(self) -> dict[str, str]:
@@ -318,19 +331,55 @@ class AppState(rx.State):
         if self.role != "merchant":
             subs["outboxAge"] = data.OUTBOX_SUBSCRIPTION
             subs["manualReviewQueue"] = data.QUEUE_SUBSCRIPTION
-        if "gates" in self._schema.subscriptions:
-            spec = self._schema.subscriptions["gates"]
-            subs["gates"] = "subscription G { gates " + self._schema.selection(spec["type"]) + " }"
         return subs
+
+    def _gates_subscription(self) -> dict[str, str]:
+        spec = self._schema.subscriptions.get("gates")
+        if spec is None or self.role == "merchant":
+            return {}
+        declared = {a["name"] for a in spec.get("args") or []}
+        args = f"(debounceMs: {GATES_DEBOUNCE_MS})" if "debounceMs" in declared else ""
+        selection = self._schema.selection(spec["type"])
+        return {"gates": f"subscription G {{ gates{args} {selection} }}"}
+
+    def watch_gates(self, route: str) -> Any:
+        """On the pages that show the gates: follow them live while the page is open (the API
+        re-runs the gates for each subscriber, so nobody else subscribes)."""
+        self._route = route
+        if self.signed_in and not self._gates_running and self._gates_subscription():
+            self._gates_running = True
+            return AppState.follow_gates
+        return None
 
     @rx.event(background=True)
     async def follow_live(self) -> None:
-        """Follow the API's subscriptions until sign-out, the session's end, or the browser tab
-        is gone for a while; reconnect with a bounded backoff."""
+        """Transactions, events, outbox age, the manual-review queue: until sign-out, the
+        session's end, or the browser tab is gone for a while."""
+        await self._follow("core")
+
+    @rx.event(background=True)
+    async def follow_gates(self) -> None:
+        """The gates: while a page showing them is open."""
+        await self._follow("gates")
+
+    def _feed_wanted(self, kind: str, generation: int) -> bool:
+        if generation != self._live_generation:
+            return False
+        return kind == "core" or self._route in GATES_ROUTES
+
+    def _feed_stopped(self, kind: str) -> None:
+        if kind == "core":
+            self._live_running = False
+            self.live_status = "offline"
+        else:
+            self._gates_running = False
+
+    async def _follow(self, kind: str) -> None:
+        """One feed: reconnect with a bounded backoff; stop when no longer wanted."""
         async with self:
             generation = self._live_generation
             credential = self.credential()
-            subscriptions = self._subscriptions()
+            subscriptions = self._subscriptions() if kind == "core" else self._gates_subscription()
             client_token = self.router.session.client_token
         started = time.monotonic()
         last_seen = time.monotonic()
@@ -338,9 +387,11 @@ class AppState(rx.State):
         while time.monotonic() - started < LIVE_MAX_LIFETIME_S:
             try:
                 async with self:
-                    if generation != self._live_generation:
+                    if not self._feed_wanted(kind, generation):
+                        self._feed_stopped(kind)
                         return
-                    self.live_status = "connecting"
+                    if kind == "core":
+                        self.live_status = "connecting"
                 queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(LIVE_QUEUE_MAX)
                 reader = asyncio.create_task(live.pump(credential, subscriptions, queue))
                 try:
@@ -361,18 +412,16 @@ class AppState(rx.State):
                             break
                         if _tab_connected(client_token):
                             last_seen = time.monotonic()
-                        elif time.monotonic() - last_seen > LIVE_ORPHAN_GRACE_S:
-                            log.info("live feed stops: its browser tab is gone")
-                            async with self:
-                                if generation == self._live_generation:
-                                    self._live_running = False
-                                    self.live_status = "offline"
-                            return
-                        failures = 0
+                        orphaned = time.monotonic() - last_seen > LIVE_ORPHAN_GRACE_S
                         async with self:
-                            if generation != self._live_generation:
+                            if orphaned or not self._feed_wanted(kind, generation):
+                                if generation == self._live_generation:
+                                    self._feed_stopped(kind)
+                                log.info("%s feed stops (tab gone: %s)", kind, orphaned)
                                 return
-                            self.live_status = "live"
+                            failures = 0
+                            if kind == "core":
+                                self.live_status = "live"
                             if name and name != live.CONNECTED:
                                 await self._apply_live(name, value)
                 finally:
@@ -380,15 +429,19 @@ class AppState(rx.State):
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await reader
             except Exception as error:  # the API restarted, the network blinked: reconnect
-                log.info("live feed dropped: %s", error)
+                log.info("%s feed dropped: %s", kind, error)
                 async with self:
                     self.live_error = f"{type(error).__name__}: {error}"
             async with self:
                 if generation != self._live_generation:
                     return
-                self.live_status = "reconnecting"
+                if kind == "core":
+                    self.live_status = "reconnecting"
             await asyncio.sleep(LIVE_BACKOFF_S[min(failures, len(LIVE_BACKOFF_S) - 1)])
             failures += 1
+        async with self:
+            if generation == self._live_generation:
+                self._feed_stopped(kind)
 
     async def _apply_live(self, name: str, value: Any) -> None:
         self.live_updates += 1
@@ -399,7 +452,8 @@ class AppState(rx.State):
             self.posted_count += 1
             with contextlib.suppress(ApiError):
                 self.wallets = await data.wallets(self.credential(), self.wallet_filter.strip())
-            await self._refresh_gates()
+            if not self._gates_running and self._route in GATES_ROUTES:
+                await self._refresh_gates()  # no gates feed: re-run them on new money
         elif name == "outboxAge":
             self.outbox_pending, self.outbox_age = data.outbox_values(value["outboxAge"])
         elif name == "manualReviewQueue":

@@ -13,6 +13,7 @@ from walletflow_dashboard.pages import (
     signin,
     wallets,
 )
+from walletflow_dashboard.state import AppState
 
 PAGES = (overview, wallets, operations, payouts, ledger, reconciliation, controls, settings, signin)
 
@@ -21,4 +22,10 @@ app = rx.App(
     stylesheets=[],
 )
 for module in PAGES:
-    app.add_page(module.page, route=module.ROUTE, title="walletflow ops", on_load=module.ON_LOAD)
+    app.add_page(
+        module.page,
+        route=module.ROUTE,
+        title="walletflow ops",
+        # Last: mark the page loaded (the shell's data-loaded), so a click never races a load.
+        on_load=[*module.ON_LOAD, AppState.page_loaded(module.ROUTE)],
+    )

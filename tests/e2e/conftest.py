@@ -112,6 +112,8 @@ def sign_in(new_page: Callable[[], Awaitable[Any]], dashboard_url: str) -> SignI
         await page.locator("#sign-in-secret").fill(secret)
         await page.locator("#sign-in-submit").click()
         await page.locator("#page-title").wait_for()
+        # The Overview's loaders ran (signing in redirects there).
+        await page.locator('#shell[data-loaded="/"]').wait_for()
         return page
 
     return _sign_in

@@ -20,7 +20,8 @@ from tests.e2e.stack import Api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-LIVE_TIMEOUT_MS = 20_000
+LIVE_TIMEOUT_MS = 30_000
+STATEMENT_ATTEMPTS = 15
 SUCCESS = re.compile(r"\bresult-success\b")
 ERROR = re.compile(r"\bresult-error\b")
 DESTINATION = {"bank": "058", "account": "0123456789"}
@@ -44,10 +45,15 @@ def funded_merchant(api: Api, amount: str = "500.00") -> str:
     return merchant
 
 
+ROUTES = {"overview": "/"}
+
+
 async def goto_nav(page: Any, name: str) -> None:
-    """Client-side navigation through the nav (no page load)."""
+    """Client-side navigation through the nav (no page load); waits for the page's loaders."""
     await page.locator(f"#nav-{name}").click()
     await expect(page.locator("#page-title")).to_have_text(name.capitalize())
+    route = ROUTES.get(name, f"/{name}")
+    await expect(page.locator("#shell")).to_have_attribute("data-loaded", route)
 
 
 async def open_command(page: Any, command: str) -> None:
@@ -100,6 +106,10 @@ async def test_operator_signs_in_with_the_token_and_sees_the_console(
             registry = api.graphql("{ commands { name } }")["commands"]
             for command in registry:
                 await expect(page.locator(f"#cmd-{command['name']}")).to_have_count(1)
+        if name == "reconciliation":  # the four gates, each green or red
+            await expect(page.locator("#gates .gate-row")).to_have_count(4)
+            await expect(page.locator("#books-foot")).to_have_text("books foot")
+            await page.screenshot(path=screenshot_path("reconciliation_gates"), full_page=True)
     await goto_nav(page, "settings")
     await page.locator("#settings-admin").wait_for()
     await page.locator("#theme-toggle").click()  # dark
@@ -156,6 +166,12 @@ async def test_reserved_payout_goes_to_manual_review_then_is_settled_from_the_qu
 ) -> None:
     merchant = funded_merchant(api)
     payout_id = unique("po")
+    watcher = await sign_in()  # another operator, watching the queue: it must update live
+    await goto_nav(watcher, "payouts")
+    await wait_live(watcher)
+    await watcher.evaluate("window.__e2eNoReload = 1")
+    watched = watcher.locator("#review-queue").locator(f"#hold-{payout_id}")
+
     page = await sign_in()
     await open_command(page, "reservePayout")
     await fill(
@@ -172,7 +188,6 @@ async def test_reserved_payout_goes_to_manual_review_then_is_settled_from_the_qu
     await expect(card).to_contain_text(f"merchants:{merchant}:NGN:holds:{payout_id}")
 
     await goto_nav(page, "payouts")
-    await wait_live(page)
     hold = page.locator("#holds-table").locator(f"#hold-{payout_id}")
     await expect(hold).to_contain_text("reserved")
     await hold.locator(".manual-review").click()
@@ -181,18 +196,21 @@ async def test_reserved_payout_goes_to_manual_review_then_is_settled_from_the_qu
     card = await submit(page)
     await expect(card).to_have_class(SUCCESS)
 
-    # The queue is a subscription: the hold arrives without a reload.
+    # The queue is a subscription: the watcher sees the hold arrive without a reload.
+    await expect(watched).to_contain_text("manual_review", timeout=LIVE_TIMEOUT_MS)
+    await watcher.screenshot(path=screenshot_path("manual_review_queue_live"), full_page=True)
     queued = page.locator("#review-queue").locator(f"#hold-{payout_id}")
-    await expect(queued).to_contain_text("manual_review", timeout=LIVE_TIMEOUT_MS)
-    await page.screenshot(path=screenshot_path("manual_review_queue"), full_page=True)
     await queued.locator(".settle").click()
     await expect(page.locator("#form-title")).to_have_text("Settle payout")
     await expect(page.locator("#field-payoutId")).to_have_value(payout_id)
     card = await submit(page)
     await expect(card).to_have_class(SUCCESS)
     await expect(card).to_contain_text("providers:sandbox:NGN:settlement")
-    await expect(queued).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+    await expect(queued).to_have_count(0)
+    await expect(hold).to_contain_text("settled")
     await page.screenshot(path=screenshot_path("payout_settled_from_queue"), full_page=True)
+    await expect(watched).to_have_count(0, timeout=LIVE_TIMEOUT_MS)  # gone, live
+    assert await watcher.evaluate("window.__e2eNoReload") == 1
 
 
 async def test_overdraft_shows_a_red_card_with_the_exact_code_and_field_errors_inline(
@@ -277,3 +295,38 @@ async def test_api_key_roles_are_kept_out_of_admin_pages(
     await expect(page.locator("#admin-only")).to_be_visible()
     assert await page.locator("#settings-admin").count() == 0
     await page.screenshot(path=screenshot_path(f"{role}_blocked_from_settings"), full_page=True)
+
+
+async def test_wallet_created_on_the_wallets_page_shows_a_statement_with_before_and_after(
+    sign_in: SignIn, api: Api
+) -> None:
+    merchant = unique("m")
+    page = await sign_in()
+    await goto_nav(page, "wallets")
+    await page.locator("#open-create-wallet").click()
+    await fill(page, merchantId=merchant)
+    await pick(page, "currency", "KES")
+    card = await submit(page)
+    await expect(card).to_have_class(SUCCESS)
+    row = page.locator(f"#wallet-{merchant}-KES")
+    await expect(row).to_contain_text("0.00 KES")
+
+    for amount in ("100.00", "250.50"):
+        api.run(
+            "postPayin", unique("k"), merchantId=merchant, currency="KES", amount=amount,
+            provider="sandbox",
+        )  # fmt: skip
+    await expect(row).to_contain_text("350.50 KES", timeout=LIVE_TIMEOUT_MS)
+    statement = page.locator("#statement-table")
+    lines = statement.locator("tbody tr")
+    for _ in range(STATEMENT_ATTEMPTS):  # the read model follows the ledger within seconds
+        await row.get_by_role("button", name="Statement").click()
+        await statement.wait_for()
+        if await lines.count() == 2:
+            break
+        await page.wait_for_timeout(1000)
+    await expect(lines).to_have_count(2)
+    newest = lines.first
+    for text in ("100.00 KES", "+250.50 KES", "350.50 KES"):  # before, change, after
+        await expect(newest).to_contain_text(text)
+    await page.screenshot(path=screenshot_path("wallet_statement"), full_page=True)

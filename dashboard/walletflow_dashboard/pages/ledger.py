@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from walletflow_dashboard import data
-from walletflow_dashboard.api import ApiError, api_url
+from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.components import (
     command_form,
     form_button,
@@ -24,7 +26,6 @@ class LedgerState(AppState):
     gl_mappings: data.Table = data.Table()
     templates_table: data.Table = data.Table()
     drift: data.Table = data.Table()
-    export_url: str = ""
 
     async def load_ledger(self) -> None:
         if not self.signed_in:
@@ -36,12 +37,29 @@ class LedgerState(AppState):
             self.templates_table = data.Table(note=f"{error.code}: {error.message}")
         self.coa = await data.generic_table(credential, self._schema, "coa")
         self.gl_mappings = await data.generic_table(credential, self._schema, "glMappings")
-        self.export_url = (
-            f"{api_url()}/coa/export.csv" if "coaExport" in self._schema.queries else ""
-        )
 
     async def check_drift(self) -> None:
-        self.drift = await data.generic_table(self.credential(), self._schema, "drift")
+        table = await data.generic_table(self.credential(), self._schema, "coaDrift")
+        if not table.rows and table.note == "nothing yet":
+            table = data.Table(note="no drift: seeds, loaded COA/GL mappings and templates agree")
+        self.drift = table
+
+    async def export_coa(self) -> Any:
+        """The loaded COA as the seeds' CSV, built from the API's `coa` query."""
+        try:
+            coa, _ = await data.coa_csv(self.credential())
+        except ApiError as error:
+            self.error = f"{error.code}: {error.message}"
+            return None
+        return rx.download(data=coa, filename="coa.csv")
+
+    async def export_gl(self) -> Any:
+        try:
+            _, gl = await data.coa_csv(self.credential())
+        except ApiError as error:
+            self.error = f"{error.code}: {error.message}"
+            return None
+        return rx.download(data=gl, filename="gl_mappings.csv")
 
 
 ON_LOAD = [AppState.guard, FormState.close_form, LedgerState.load_ledger]
@@ -54,10 +72,14 @@ def page() -> rx.Component:
             form_button("Rebuild templates", "rebuildTemplates", id="open-rebuild-templates"),
             form_button("Rebuild COA", "rebuildCoa", id="open-rebuild-coa"),
             rx.button("Drift check", on_click=LedgerState.check_drift, id="drift-check"),
-            rx.cond(
-                LedgerState.export_url != "",
-                rx.link("Export COA (CSV)", href=LedgerState.export_url, is_external=True),
-                rx.text("CSV export: `walletflow coa export`", size="1", color_scheme="gray"),
+            rx.button(
+                "Export COA (CSV)", on_click=LedgerState.export_coa, variant="soft", id="export-coa"
+            ),
+            rx.button(
+                "Export GL mappings (CSV)",
+                on_click=LedgerState.export_gl,
+                variant="soft",
+                id="export-gl",
             ),
             align="center",
         ),

@@ -10,7 +10,12 @@ from walletflow_dashboard.forms import FormState
 from walletflow_dashboard.state import AppState
 
 ROUTE = "/"
-ON_LOAD = [AppState.guard, FormState.close_form, AppState.load_overview]
+ON_LOAD = [
+    AppState.guard,
+    AppState.watch_gates(ROUTE),
+    FormState.close_form,
+    AppState.load_overview,
+]
 
 
 def tx_row(tx: rx.Var[TxRow]) -> rx.Component:

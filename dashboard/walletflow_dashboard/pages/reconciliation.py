@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from walletflow_dashboard import data
+from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.components import (
     command_form,
     form_button,
@@ -21,20 +22,25 @@ ROUTE = "/reconciliation"
 
 
 class ReconState(AppState):
-    alm: data.Table = data.Table()
-    trial_balance: data.Table = data.Table()
+    alm_summaries: data.Table = data.Table()
+    alm_lines: data.Table = data.Table()
+    books_foot: bool = False
+    tb_totals: data.Table = data.Table()
+    tb_lines: data.Table = data.Table()
 
     async def load_recon(self) -> None:
         if not self.signed_in:
             return
         await self._refresh_gates()
-        self.alm = await data.generic_table(self.credential(), self._schema, "alm")
-        self.trial_balance = await data.generic_table(
-            self.credential(), self._schema, "trialBalance"
-        )
+        credential = self.credential()
+        try:
+            self.alm_summaries, self.alm_lines = await data.alm(credential)
+            self.books_foot, self.tb_totals, self.tb_lines = await data.trial_balance(credential)
+        except ApiError as error:
+            self.error = f"{error.code}: {error.message}"
 
 
-ON_LOAD = [AppState.guard, FormState.close_form, ReconState.load_recon]
+ON_LOAD = [AppState.guard, AppState.watch_gates(ROUTE), FormState.close_form, ReconState.load_recon]
 
 
 def page() -> rx.Component:
@@ -46,6 +52,20 @@ def page() -> rx.Component:
             rx.button("Refresh", on_click=ReconState.load_recon, variant="soft"),
         ),
         command_form(),
-        section("Assets and liabilities (ALM)", generic_table(ReconState.alm, "alm-table")),
-        section("Trial balance", generic_table(ReconState.trial_balance, "trial-balance-table")),
+        section(
+            "Assets and liabilities (ALM)",
+            generic_table(ReconState.alm_summaries, "alm-summary-table"),
+            rx.text("by account class", size="2", weight="medium"),
+            generic_table(ReconState.alm_lines, "alm-table"),
+        ),
+        section(
+            "Trial balance",
+            rx.badge(
+                rx.cond(ReconState.books_foot, "books foot", "books do NOT foot"),
+                color_scheme=rx.cond(ReconState.books_foot, "green", "red"),
+                id="books-foot",
+            ),
+            generic_table(ReconState.tb_totals, "trial-balance-totals"),
+            generic_table(ReconState.tb_lines, "trial-balance-table"),
+        ),
     )
