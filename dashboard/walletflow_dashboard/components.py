@@ -179,6 +179,7 @@ def gate_badges(gates: rx.Var[list[GateRow]]) -> rx.Component:
                 rx.text(g.name, weight="bold"),
                 rx.text(g.detail, size="1", color_scheme="gray"),
                 class_name="gate-row",
+                id=f"gate-{g.name}",
             ),
         ),
         id="gates",

@@ -261,8 +261,17 @@ def gate_rows(value: Any) -> list[GateRow]:
             (gate[k] for k in ("ok", "green", "passed", "healthy") if k in gate),
             str(gate.get("status", "")).lower() in ("green", "ok", "pass", "passed"),
         )
-        detail = {k: v for k, v in gate.items() if k not in ("name", "gate", "ok", "green")}
-        rows.append(GateRow(name=name, ok=bool(ok_value), detail=cell(detail)))
+        rest = {k: v for k, v in gate.items() if k not in ("name", "gate", "ok", "green")}
+        detail = gate.get("detail", rest)
+        checked = str(gate.get("checkedAt") or "")[11:19]
+        text = cell(detail) if detail not in (None, "", {}) else "—"
+        rows.append(
+            GateRow(
+                name=name,
+                ok=bool(ok_value),
+                detail=(f"checked {checked} · " if checked else "") + text,
+            )
+        )
     return rows
 
 

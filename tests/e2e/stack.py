@@ -43,7 +43,7 @@ CHROMIUM_ARGS = [
 ]
 STARTUP_TIMEOUT_S = float(os.environ.get("DASHBOARD_STARTUP_TIMEOUT", "240"))
 API_STARTUP_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 5.0
 AUTH_TOKEN = "e2e-operator-token-0123456789abcdef"
 SESSION_SECRET = "e2e-session-secret-0123456789abcdef0123456789"
 # Inherited variables that would point the children somewhere else.

@@ -330,3 +330,26 @@ async def test_wallet_created_on_the_wallets_page_shows_a_statement_with_before_
     for text in ("100.00 KES", "+250.50 KES", "350.50 KES"):  # before, change, after
         await expect(newest).to_contain_text(text)
     await page.screenshot(path=screenshot_path("wallet_statement"), full_page=True)
+
+
+async def test_rebuilding_coa_and_templates_turns_the_coa_gate_green_live(
+    sign_in: SignIn,
+) -> None:
+    watcher = await sign_in()
+    await goto_nav(watcher, "reconciliation")
+    await watcher.evaluate("window.__e2eNoReload = 1")
+    gate = watcher.locator("#gate-coa_templates")
+    await expect(gate).to_contain_text("RED")  # a fresh database: seeds not loaded yet
+
+    page = await sign_in()
+    await goto_nav(page, "ledger")
+    for button in ("#open-rebuild-coa", "#open-rebuild-templates"):
+        await page.locator(button).click()
+        card = await submit(page)
+        await expect(card).to_have_class(SUCCESS)
+    await page.locator("#drift-check").click()
+    await expect(page.locator("#drift-table").locator("..")).to_contain_text("no drift")
+
+    await expect(gate).to_contain_text("GREEN", timeout=LIVE_TIMEOUT_MS)  # pushed, no reload
+    assert await watcher.evaluate("window.__e2eNoReload") == 1
+    await watcher.screenshot(path=screenshot_path("gates_green_live"), full_page=True)
