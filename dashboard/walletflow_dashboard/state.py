@@ -165,7 +165,13 @@ class AppState(rx.State):
             self.sign_in_error = f"API unreachable: {type(error).__name__}"
             self.signing_in = False
             return
-        await self._signed_in_as(credential, me)
+        try:
+            await self._signed_in_as(credential, me)
+        except ApiError as error:  # signed in, but the registry could not be read
+            self.sign_out()
+            self.sign_in_error = f"{error.code}: {error.message}"
+            self.signing_in = False
+            return
         self.signing_in = False
         yield rx.redirect("/")
 

@@ -353,3 +353,29 @@ async def test_rebuilding_coa_and_templates_turns_the_coa_gate_green_live(
     await expect(gate).to_contain_text("GREEN", timeout=LIVE_TIMEOUT_MS)  # pushed, no reload
     assert await watcher.evaluate("window.__e2eNoReload") == 1
     await watcher.screenshot(path=screenshot_path("gates_green_live"), full_page=True)
+
+
+async def test_fx_quote_then_book_the_deal_prefilled_from_the_quote(
+    sign_in: SignIn, api: Api
+) -> None:
+    merchant = funded_merchant(api, amount="30000.00")
+    api.run("createWallet", unique("k"), merchantId=merchant, currency="USD")
+    api.run("setFxRate", unique("k"), baseCurrency="USD", quoteCurrency="NGN", rate="1500")
+    page = await sign_in()
+    await open_command(page, "fxQuote")
+    await fill(page, merchantId=merchant, sellAmount="15000")
+    await pick(page, "sellCurrency", "NGN")
+    await pick(page, "buyCurrency", "USD")
+    card = await submit(page)
+    await expect(card).to_have_class(SUCCESS)
+    quote_id = await page.locator("#result-reference").inner_text()
+
+    await page.locator("#book-quote").click()
+    await expect(page.locator("#form-title")).to_have_text("Book FX deal")
+    await expect(page.locator("#field-quoteId")).to_have_value(quote_id)  # never typed
+    await expect(page.locator("#field-merchantId")).to_have_value(merchant)
+    card = await submit(page)
+    await expect(card).to_have_class(SUCCESS)
+    await expect(card).to_contain_text(f"merchants:{merchant}:USD:available")
+    await expect(card).to_contain_text("10.00 USD")
+    await page.screenshot(path=screenshot_path("fx_deal_booked"), full_page=True)
