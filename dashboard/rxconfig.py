@@ -29,6 +29,9 @@ config = rx.Config(
     api_url=os.environ.get("DASHBOARD_API_URL", f"http://localhost:{_backend_port}"),
     deploy_url=os.environ.get("DASHBOARD_DEPLOY_URL", f"http://localhost:{_port}"),
     telemetry_enabled=False,
+    # Sessions live in memory only: the default disk manager would pickle backend vars, and
+    # with them the API session / API key, into dashboard/.states. A restart signs users out.
+    state_manager_mode=rx.constants.StateManagerMode.MEMORY,
     # The badge links reflex.dev assets; keep the page self-contained.
     show_built_with_reflex=False,
     # Dark/light follow the toggle (rx.color_mode); fonts are the system's (no web fonts).

@@ -52,7 +52,7 @@ def scale_hint(currency: str) -> str:
         return "pick a currency first" if not code else f"{code}: unknown currency"
     if scale == 0:
         return f"{code}: whole units only (scale 0)"
-    return f"{code}: up to {scale} decimals, e.g. 1500.{'1234567890'[:scale]}"
+    return f"{code}: up to {scale} decimals"
 
 
 def format_minor(amount_minor: int, asset: str) -> str:

@@ -67,7 +67,6 @@ class AppState(rx.State):
     open_dev: bool = False
     google_sign_in: bool = False
     google_login_url: str = ""
-    sign_in_secret: str = ""
     sign_in_error: str = ""
     signing_in: bool = False
     _credential_kind: str = ""
@@ -134,9 +133,6 @@ class AppState(rx.State):
         return Credential(self._credential_kind, self._credential_secret)
 
     # --- sign-in ----------------------------------------------------------------------------
-    def set_sign_in_secret(self, value: str) -> None:
-        self.sign_in_secret = value
-
     async def load_sign_in(self) -> Any:
         if self.signed_in:
             return rx.redirect("/")
@@ -151,7 +147,7 @@ class AppState(rx.State):
         return None
 
     async def submit_sign_in(self, form: dict[str, Any] | None = None) -> Any:
-        secret = str((form or {}).get("secret") or self.sign_in_secret)
+        secret = str((form or {}).get("secret") or "")
         self.signing_in = True
         self.sign_in_error = ""
         yield
@@ -185,7 +181,12 @@ class AppState(rx.State):
         if not status.get("openDev"):
             self.sign_in_error = "the API requires sign-in"
             return None
-        await self._signed_in_as(Credential("open", ""), status)
+        try:
+            await self._signed_in_as(Credential("open", ""), status)
+        except ApiError as error:
+            self.sign_out()
+            self.sign_in_error = f"{error.code}: {error.message}"
+            return None
         return rx.redirect("/")
 
     async def _signed_in_as(self, credential: Credential, me: dict[str, Any]) -> None:
@@ -195,7 +196,6 @@ class AppState(rx.State):
         self.subject = str(me.get("subject", ""))
         self.merchant_id = str(me.get("merchantId") or "")
         self.signed_in = True
-        self.sign_in_secret = ""
         self._live_generation += 1
         self._live_running = False
         self._gates_running = False

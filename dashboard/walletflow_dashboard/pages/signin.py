@@ -29,8 +29,6 @@ def page() -> rx.Component:
                             name="secret",
                             type="password",
                             placeholder="AUTH_TOKEN, or wf_<id>_<secret>",
-                            value=AppState.sign_in_secret,
-                            on_change=AppState.set_sign_in_secret,
                             id="sign-in-secret",
                             width="100%",
                         ),
@@ -43,7 +41,9 @@ def page() -> rx.Component:
                         ),
                         width="100%",
                     ),
+                    # Uncontrolled: the secret travels once, with the submit, and is not kept.
                     on_submit=AppState.submit_sign_in,
+                    reset_on_submit=True,
                     width="100%",
                 ),
                 rx.cond(
