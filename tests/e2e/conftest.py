@@ -36,9 +36,17 @@ async def e2e_database_url(
 
 @pytest.fixture(scope="session")
 def e2e_redis_url(redis_url: str) -> str:
-    """The test Redis, on a database of its own (the event stream is shared by every reader)."""
-    parts = urlparse(redis_url)
-    return urlunparse(parts._replace(path=f"/{E2E_REDIS_DB}"))
+    """The test Redis, on a database of its own (the event stream is shared by every reader),
+    emptied first: no event stream or arq queue left over from an earlier session."""
+    from redis import Redis
+
+    url = urlunparse(urlparse(redis_url)._replace(path=f"/{E2E_REDIS_DB}"))
+    client = Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return url
 
 
 @pytest.fixture(scope="session")
