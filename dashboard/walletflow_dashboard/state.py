@@ -272,10 +272,15 @@ class AppState(rx.State):
         else:
             self.gates = []
             self.gates_note = "the API has no `gates` query yet"
-        for name, target in (("coaDrift", "drift_count"), ("commandStats", "failed_count")):
-            if name in self._schema.queries:
-                value, note = await data.generic_query(credential, self._schema, name)
-                setattr(self, target, note or str(len(data.flatten(value))))
+        if "coaDrift" in self._schema.queries:
+            value, note = await data.generic_query(credential, self._schema, "coaDrift")
+            self.drift_count = note or str(len(data.flatten(value)))
+        if "commandStats" in self._schema.queries:
+            value, note = await data.generic_query(credential, self._schema, "commandStats")
+            if not note and isinstance(value, dict):
+                self.failed_count = f"{value.get('failed', 0)} (posted {value.get('posted', 0)})"
+            else:
+                self.failed_count = note or "—"
 
     def set_wallet_filter(self, value: str) -> None:
         self.wallet_filter = value

@@ -13,10 +13,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from walletflow.bootstrap import REDIS_SOCKET_TIMEOUT_S
+
 log = logging.getLogger(__name__)
 
 EVENTS_STREAM = "walletflow:events"
 READ_BLOCK_MS = 1000
+MAX_SAFE_BLOCK_MS = int(REDIS_SOCKET_TIMEOUT_S * 1000) - 1000
 READ_BATCH = 100
 MAX_PAYLOAD_BYTES = 64 * 1024
 
@@ -65,6 +68,8 @@ async def follow(
 ) -> AsyncIterator[list[StreamEvent]]:
     """Yield batches of new events (an empty batch when `block_ms` passes with none)."""
     assert 1 <= block_ms <= 60_000
+    # A blocking read must return before the client's socket timeout, or Redis would look dead.
+    block_ms = min(block_ms, MAX_SAFE_BLOCK_MS)
     cursor = start_id if start_id is not None else await last_stream_id(redis)
     while True:
         answer = await redis.xread({EVENTS_STREAM: cursor}, count=READ_BATCH, block=block_ms)

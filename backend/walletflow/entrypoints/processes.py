@@ -146,6 +146,7 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     warn_if_open(settings)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with embedded_services(settings.data_dir, settings.database_url, settings.redis_url) as (
         database_url,
         redis_url,
@@ -225,8 +226,13 @@ def _wait_healthy(api_url: str, children: dict[str, subprocess.Popen[bytes]]) ->
     raise SystemExit(f"walletflow: API not healthy after {HEALTH_WAIT_S:.0f}s")
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # A service manager's SIGTERM stops everything exactly as Ctrl-C does.
+    raise KeyboardInterrupt
+
+
 def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
-    """Wait until Ctrl-C or until any child exits; either way everything is stopped."""
+    """Wait until Ctrl-C / SIGTERM or until any child exits; then everything is stopped."""
     try:
         while True:
             for name, child in children.items():

@@ -33,7 +33,7 @@ def page() -> rx.Component:
         "Overview",
         rx.hstack(
             stat("Posted (live, since sign-in)", AppState.posted_count.to_string(), "posted-count"),
-            stat("Failed commands", AppState.failed_count, "failed-count"),
+            stat("Failed commands, last 24 h", AppState.failed_count, "failed-count"),
             stat("Outbox pending", AppState.outbox_pending.to_string(), "outbox-pending"),
             stat("Oldest outbox event", AppState.outbox_age, "outbox-age"),
             stat("Manual review", AppState.queue.length().to_string(), "queue-count"),

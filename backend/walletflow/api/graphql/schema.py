@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from walletflow.api.errors import database_error
 from walletflow.api.graphql.limits import cost_limit_rule
 from walletflow.api.graphql.mutations import mutation_fields
+from walletflow.api.graphql.operations import OperationsQuery
 from walletflow.api.graphql.queries import Query
 from walletflow.api.graphql.reporting import ReportingQuery
 from walletflow.api.graphql.scalars import SCALAR_MAP
@@ -107,7 +108,7 @@ DOCUMENT_CACHE_SIZE = 1024
 
 
 def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
-    query = merge_types("Query", (Query, ReportingQuery))
+    query = merge_types("Query", (Query, ReportingQuery, OperationsQuery))
     mutation = create_type("Mutation", mutation_fields(registry))
     max_depth = settings.graphql_max_depth
     cost_rule = cost_limit_rule(settings.graphql_max_cost)

@@ -159,7 +159,9 @@ class Subscription:
             current = await read_gates(context, refresh_statements=True)
             yield current
             pending_since: float | None = None
-            async for batch in follow_checked(context, debounce_ms):
+            async for events in follow_checked(context, debounce_ms):
+                # The relay's own heartbeat (outbox.age every few seconds) moves no money.
+                batch = [event for event in events if not event.type.startswith("outbox.")]
                 now = time.monotonic()
                 if batch and pending_since is None:
                     pending_since = now
