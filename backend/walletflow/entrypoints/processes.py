@@ -147,6 +147,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     warn_if_open(settings)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Ctrl-C must stop everything even when started from a shell that ignored SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with embedded_services(settings.data_dir, settings.database_url, settings.redis_url) as (
         database_url,
         redis_url,
