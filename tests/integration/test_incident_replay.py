@@ -133,3 +133,58 @@ async def test_a_contradicting_event_for_the_same_reference_moves_nothing(
     else:
         raise AssertionError("a contradicting event must be refused")
     assert await available_minor(container) == PAYOUT_MINOR
+
+
+async def test_a_provider_cannot_complete_another_providers_payout(
+    run: Run, container: Container
+) -> None:
+    from walletflow.domain.errors import NotFound
+
+    await run("createWallet", merchant_id="m1", currency="NGN")
+    await run("postOpeningBalance", merchant_id="m1", currency="NGN", amount=PAYOUT_MINOR)
+    await run(
+        "reservePayout",
+        merchant_id="m1",
+        currency="NGN",
+        amount=PAYOUT_MINOR,
+        provider="sandbox",
+        destination={"bank": "058"},
+        payout_id="po-incident",
+    )
+    try:
+        await handle_provider_event(
+            container.bus, container.engine, container.clock, "other-rail", failed_payout_event()
+        )
+    except NotFound:
+        pass
+    else:
+        raise AssertionError("another provider's event must not touch this payout")
+    assert await available_minor(container) == 0
+
+
+async def test_an_event_for_another_amount_moves_nothing(run: Run, container: Container) -> None:
+    from dataclasses import replace
+
+    from walletflow.domain.errors import Conflict
+
+    await run("createWallet", merchant_id="m1", currency="NGN")
+    await run("postOpeningBalance", merchant_id="m1", currency="NGN", amount=PAYOUT_MINOR)
+    await run(
+        "reservePayout",
+        merchant_id="m1",
+        currency="NGN",
+        amount=PAYOUT_MINOR,
+        provider="sandbox",
+        destination={"bank": "058"},
+        payout_id="po-incident",
+    )
+    wrong = replace(failed_payout_event(), amount_minor=PAYOUT_MINOR + 1)
+    try:
+        await handle_provider_event(
+            container.bus, container.engine, container.clock, "sandbox", wrong
+        )
+    except Conflict:
+        pass
+    else:
+        raise AssertionError("a mismatched event must be refused")
+    assert await available_minor(container) == 0

@@ -17,11 +17,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from walletflow.db.schema_service import provider_events
-from walletflow.domain.errors import IdempotencyKeyReused, IllegalStateTransition
+from walletflow.db.schema_service import holds, provider_events
+from walletflow.domain.errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    IllegalStateTransition,
+    NotFound,
+)
 from walletflow.domain.principals import provider_principal
 from walletflow.money import Asset
 from walletflow.providers.events import ProviderEvent, ProviderEventType
@@ -72,6 +78,8 @@ async def handle_provider_event(
 ) -> WebhookOutcome:
     """Apply a verified provider event exactly once; raise typed errors for bad ones
     (IdempotencyKeyReused for a contradicting event, NotFound for an unknown payout, …)."""
+    if event.event_type.is_payout:
+        await _check_payout_matches(engine, provider, event)
     name, raw = command_for(provider, event)
     key = webhook_key(provider, event.provider_reference)
     try:
@@ -93,6 +101,27 @@ async def handle_provider_event(
     body = {"status": "processed", "command": name, "result": outcome.result.to_json()}
     await _record(engine, clock, provider, event, body)
     return WebhookOutcome("processed", body, replayed=outcome.replayed)
+
+
+async def _check_payout_matches(engine: AsyncEngine, provider: str, event: ProviderEvent) -> None:
+    """A provider speaks only for its own payouts, and for the amount that was reserved: a
+    payout of another rail is indistinguishable from a missing one; a mismatch moves nothing."""
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(holds.c.provider, holds.c.asset, holds.c.amount_minor).where(
+                    holds.c.payout_id == event.payout_id
+                )
+            )
+        ).first()
+    if row is None or row.provider != provider:
+        raise NotFound(f"no payout {event.payout_id}", details={"payoutId": event.payout_id})
+    if row.asset != event.asset or row.amount_minor != event.amount_minor:
+        raise Conflict(
+            f"event for payout {event.payout_id} does not match it "
+            f"({event.asset} {event.amount_minor} vs {row.asset} {row.amount_minor})",
+            details={"payoutId": event.payout_id},
+        )
 
 
 async def _record(
