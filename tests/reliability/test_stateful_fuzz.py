@@ -38,7 +38,6 @@ from walletflow.domain.errors import (
     InsufficientFunds,
     NotFound,
     ReferenceConflict,
-    WalletflowError,
 )
 from walletflow.domain.principals import SYSTEM_CLI, Principal, Role
 from walletflow.service.clock import ManualClock
@@ -313,4 +312,3 @@ def test_random_concurrent_commands_never_break_an_invariant(
         json.dumps({"examples": WalletMachine.examples_run, "steps": WalletMachine.steps_run})
     )
     print(f"fuzz: {WalletMachine.examples_run} examples, {WalletMachine.steps_run} steps")
-    _ = WalletflowError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from tests.integration.service.conftest import Run
 from walletflow.bootstrap import Container
@@ -201,4 +201,3 @@ async def test_zero_decimal_currency_amounts_are_whole_units(run: Run) -> None:
     assert balance_of(outcome, "merchants:m1:UGX:available", "UGX") == 10001 - 119
     assert balance_of(outcome, "tax:UGX:vat", "UGX") == 18
     assert balance_of(outcome, "fees:UGX:revenue", "UGX") == 101
-    _ = text
