@@ -61,10 +61,6 @@ def merchant_hold(merchant_id: str, currency: str, payout_id: str) -> str:
     return f"merchants:{merchant_id}:{currency}:holds:{payout_id}"
 
 
-def merchant_holds_prefix(merchant_id: str, currency: str) -> str:
-    return f"merchants:{merchant_id}:{currency}:holds:"
-
-
 def merchant_reserve(merchant_id: str, currency: str) -> str:
     return f"merchants:{merchant_id}:{currency}:reserve"
 
@@ -182,14 +178,3 @@ def classify(address: str) -> Classification:
         f"account {address!r} is outside walletflow's address scheme",
         field_errors={"account": "unknown account family"},
     )
-
-
-def may_go_negative(address: str) -> bool:
-    return classify(address).may_go_negative
-
-
-def natural_balance(address: str, formance_balance_minor: int) -> int:
-    """The balance as an accountant reads it: positive on the account's normal side."""
-    if classify(address).normal_balance is NormalBalance.CREDIT:
-        return formance_balance_minor
-    return -formance_balance_minor

@@ -25,8 +25,6 @@ LEGAL_TRANSITIONS: dict[HoldState, frozenset[HoldState]] = {
     HoldState.RELEASED: frozenset(),
 }
 
-OPEN_STATES = frozenset({HoldState.RESERVED, HoldState.MANUAL_REVIEW})
-
 
 def check_transition(payout_id: str, current: HoldState, target: HoldState) -> None:
     """Raise `IllegalStateTransition` unless current → target is allowed."""

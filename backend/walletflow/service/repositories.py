@@ -62,14 +62,6 @@ class Claims:
         ).one()
         return StoredClaim(request_hash=row.request_hash, response=row.response)
 
-    async def complete(self, scope: str, key: str, response: dict[str, Any]) -> None:
-        result = await self._connection.execute(
-            update(idempotency_claims)
-            .where(idempotency_claims.c.scope == scope, idempotency_claims.c.key == key)
-            .values(response=response)
-        )
-        assert result.rowcount == 1, "completing a claim that this unit of work does not hold"
-
 
 class CommandLog:
     def __init__(self, connection: AsyncConnection) -> None:
@@ -99,19 +91,6 @@ class Wallets:
             .returning(wallets.c.merchant_id)
         )
         return result.first() is not None
-
-    async def require(self, merchant_id: str, currency: str) -> None:
-        """Raise NotFound unless the merchant has a wallet in this currency."""
-        found = await self._connection.execute(
-            select(wallets.c.merchant_id).where(
-                wallets.c.merchant_id == merchant_id, wallets.c.currency == currency
-            )
-        )
-        if found.first() is None:
-            raise NotFound(
-                f"merchant {merchant_id} has no {currency} wallet",
-                details={"merchantId": merchant_id, "currency": currency},
-            )
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from walletflow.config import CompletionGating, FlagMode
-from walletflow.db.schema_service import outbox
 from walletflow.domain.errors import NotFound
 from walletflow.domain.principals import Principal
 from walletflow.ledger.port import LedgerPort
@@ -159,13 +157,9 @@ class UnitOfWork:
         ]
 
     async def commit(self) -> None:
+        """Commit work that raised no events (events are written by `finish_command`)."""
         assert self._transaction is not None and self._transaction.is_active
-        if self._events:
-            now = self.clock.now()
-            await self.connection.execute(
-                insert(outbox), [{**row, "created_at": now} for row in self._event_rows()]
-            )
-            self._events.clear()
+        assert not self._events, "a unit of work with events ends in finish_command"
         await self._transaction.commit()
 
     async def finish_command(
