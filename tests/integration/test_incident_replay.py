@@ -38,6 +38,21 @@ def failed_payout_event() -> ProviderEvent:
     )
 
 
+async def reserve_incident_payout(run: Run) -> None:
+    """Merchant m1 holds exactly ₦100,000, all reserved for payout po-incident at `sandbox`."""
+    await run("createWallet", merchant_id="m1", currency="NGN")
+    await run("postOpeningBalance", merchant_id="m1", currency="NGN", amount=PAYOUT_MINOR)
+    await run(
+        "reservePayout",
+        merchant_id="m1",
+        currency="NGN",
+        amount=PAYOUT_MINOR,
+        provider="sandbox",
+        destination={"bank": "058", "account": "0123456789"},
+        payout_id="po-incident",
+    )
+
+
 async def deliver(container: Container) -> WebhookOutcome:
     return await handle_provider_event(
         container.bus, container.engine, container.clock, "sandbox", failed_payout_event()
@@ -52,17 +67,7 @@ async def available_minor(container: Container) -> int:
 async def test_replay_after_ttl_pays_once(
     run: Run, container: Container, clock: ManualClock, engine: AsyncEngine
 ) -> None:
-    await run("createWallet", merchant_id="m1", currency="NGN")
-    await run("postOpeningBalance", merchant_id="m1", currency="NGN", amount=PAYOUT_MINOR)
-    await run(
-        "reservePayout",
-        merchant_id="m1",
-        currency="NGN",
-        amount=PAYOUT_MINOR,
-        provider="sandbox",
-        destination={"bank": "058", "account": "0123456789"},
-        payout_id="po-incident",
-    )
+    await reserve_incident_payout(run)
     assert await available_minor(container) == 0
 
     first = await deliver(container)
@@ -103,17 +108,7 @@ async def test_a_contradicting_event_for_the_same_reference_moves_nothing(
 ) -> None:
     from walletflow.domain.errors import IdempotencyKeyReused
 
-    await run("createWallet", merchant_id="m1", currency="NGN")
-    await run("postOpeningBalance", merchant_id="m1", currency="NGN", amount=PAYOUT_MINOR)
-    await run(
-        "reservePayout",
-        merchant_id="m1",
-        currency="NGN",
-        amount=PAYOUT_MINOR,
-        provider="sandbox",
-        destination={"bank": "058"},
-        payout_id="po-incident",
-    )
+    await reserve_incident_payout(run)
     await deliver(container)
     succeeded = ProviderEvent(
         event_id="evt-ok-1",
@@ -140,17 +135,7 @@ async def test_a_provider_cannot_complete_another_providers_payout(
 ) -> None:
     from walletflow.domain.errors import NotFound
 
-    await run("createWallet", merchant_id="m1", currency="NGN")
-    await run("postOpeningBalance", merchant_id="m1", currency="NGN", amount=PAYOUT_MINOR)
-    await run(
-        "reservePayout",
-        merchant_id="m1",
-        currency="NGN",
-        amount=PAYOUT_MINOR,
-        provider="sandbox",
-        destination={"bank": "058"},
-        payout_id="po-incident",
-    )
+    await reserve_incident_payout(run)
     try:
         await handle_provider_event(
             container.bus, container.engine, container.clock, "other-rail", failed_payout_event()
@@ -167,17 +152,7 @@ async def test_an_event_for_another_amount_moves_nothing(run: Run, container: Co
 
     from walletflow.domain.errors import Conflict
 
-    await run("createWallet", merchant_id="m1", currency="NGN")
-    await run("postOpeningBalance", merchant_id="m1", currency="NGN", amount=PAYOUT_MINOR)
-    await run(
-        "reservePayout",
-        merchant_id="m1",
-        currency="NGN",
-        amount=PAYOUT_MINOR,
-        provider="sandbox",
-        destination={"bank": "058"},
-        payout_id="po-incident",
-    )
+    await reserve_incident_payout(run)
     wrong = replace(failed_payout_event(), amount_minor=PAYOUT_MINOR + 1)
     try:
         await handle_provider_event(

@@ -332,3 +332,13 @@ async def test_a_disabled_scope_denies_the_command(run: Run, name: str) -> None:
     await run("setFeatureFlag", scope_type=scope_type, scope_value=scope_value, enabled=False)
     with pytest.raises(FlagDenied):
         await run(name, **example.good)
+
+
+def test_a_rate_is_recorded_without_float_noise_or_a_trailing_point() -> None:
+    from fractions import Fraction
+
+    from walletflow.service.handlers.treasury import format_rate
+
+    assert format_rate(Fraction(1500)) == "1500"
+    assert format_rate(Fraction(1, 1500)) == "0.000666666667"
+    assert format_rate(Fraction("129.5")) == "129.5"

@@ -70,6 +70,12 @@ def parse_rate(text: str) -> Fraction:
     return Fraction(rate)
 
 
+def format_rate(rate: Fraction) -> str:
+    """A rate for display and the record, to 12 decimals: 1500 → "1500", 1/1500 →
+    "0.000666666667". Amounts never use it: they are computed from the exact fraction."""
+    return f"{Decimal(rate.numerator) / Decimal(rate.denominator):.12f}".rstrip("0").rstrip(".")
+
+
 def convert_minor(sell_minor: int, sell_currency: str, buy_currency: str, rate: Fraction) -> int:
     """Minor units of `buy_currency` for `sell_minor` of `sell_currency`, floored."""
     sell_scale = money.scale_of(sell_currency)
@@ -145,7 +151,9 @@ async def fx_quote(command: FxQuote, uow: UnitOfWork) -> CommandResult:
     quote_id = short_id("fxq", uow)
     now = uow.clock.now()
     expires_at = now + timedelta(seconds=QUOTE_TTL_S)
-    rate_text = f"{Decimal(rate.numerator) / Decimal(rate.denominator):.12f}".rstrip("0")
+    rate_text = f"{Decimal(rate.numerator) / Decimal(rate.denominator):.12f}".rstrip("0").rstrip(
+        "."
+    )
     await uow.fx.insert_quote(
         quote_id=quote_id,
         merchant_id=command.merchant_id,
