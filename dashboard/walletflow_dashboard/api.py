@@ -2,7 +2,8 @@
 endpoints. Runs on the Reflex backend, never in the browser; credentials stay server-side.
 
 A credential is either the API session cookie (from `POST /auth/token`) or a bearer (an API key
-`wf_<id>_<secret>`); `Credential.headers()` turns it into request headers.
+`wf_<id>_<secret>`); `Credential.headers()` turns it into request headers. `/auth/me` answers are
+parsed into `Me`; GraphQL answers come back as `data` for `results.parse` to type.
 """
 
 from __future__ import annotations
@@ -54,6 +55,29 @@ class ApiError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Me:
+    """`GET /auth/me`: who a credential is; signed out, only which sign-in the API offers."""
+
+    role: str = ""
+    subject: str = ""
+    merchant_id: str = ""
+    open_dev: bool = False
+    google_sign_in: bool = False
+
+    @classmethod
+    def of(cls, body: Any) -> Me:
+        if not isinstance(body, dict):
+            raise ApiError("unexpected answer from /auth/me", "BAD_RESPONSE")
+        return cls(
+            role=str(body.get("role", "")),
+            subject=str(body.get("subject", "")),
+            merchant_id=str(body.get("merchantId") or ""),
+            open_dev=bool(body.get("openDev")),
+            google_sign_in=bool(body.get("googleSignIn")),
+        )
+
+
 def _client() -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=api_url(), timeout=REQUEST_TIMEOUT_S)
 
@@ -69,7 +93,7 @@ def _error_of(response: httpx.Response) -> ApiError:
     return ApiError(f"HTTP {response.status_code}", f"HTTP_{response.status_code}")
 
 
-async def sign_in(secret: str) -> tuple[Credential, dict[str, Any]]:
+async def sign_in(secret: str) -> tuple[Credential, Me]:
     """An operator token → a session cookie; an API key → a bearer. Returns `/auth/me`."""
     secret = secret.strip()
     if not secret:
@@ -98,15 +122,14 @@ def _session_cookie(response: httpx.Response) -> str | None:
     return None
 
 
-async def who_am_i(client: httpx.AsyncClient, credential: Credential) -> dict[str, Any]:
+async def who_am_i(client: httpx.AsyncClient, credential: Credential) -> Me:
     response = await client.get("/auth/me", headers=credential.headers())
     if response.status_code != 200:
         raise _error_of(response)
-    body: dict[str, Any] = response.json()
-    return body
+    return Me.of(response.json())
 
 
-async def me(credential: Credential) -> dict[str, Any]:
+async def me(credential: Credential) -> Me:
     """Who this credential is now (the API re-checks allowlists and keys on every request)."""
     async with _client() as client:
         try:
@@ -115,16 +138,15 @@ async def me(credential: Credential) -> dict[str, Any]:
             raise ApiError(f"API unreachable: {type(error).__name__}", "UNAVAILABLE") from error
 
 
-async def auth_status() -> dict[str, Any]:
+async def auth_status() -> Me:
     """What the API says to an anonymous caller: open dev mode, Google sign-in configured."""
     async with _client() as client:
         response = await client.get("/auth/me")
         if response.status_code == 200:
-            body: dict[str, Any] = response.json()
-            return body
+            return Me.of(response.json())
         # Signed out: /auth/me refuses; Google is configured when its login route exists.
         google = await client.get("/auth/google/login", follow_redirects=False)
-        return {"openDev": False, "googleSignIn": google.status_code in (302, 303, 307)}
+        return Me(open_dev=False, google_sign_in=google.status_code in (302, 303, 307))
 
 
 async def sign_out(credential: Credential) -> None:

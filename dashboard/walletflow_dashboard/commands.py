@@ -1,7 +1,8 @@
 """Forms generated from the API's command registry (`query { commands { … } }`).
 
 Nothing here names a command: the mutation document, the input variables and the result card are
-all derived from a registry entry, so a new command appears in the dashboard with no code.
+all derived from a registry entry, so a new command appears in the dashboard with no code. The
+registry entries stay the API's data (dicts): they describe forms, they are not read by name.
 """
 
 from __future__ import annotations
@@ -11,15 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from walletflow import money
-
-COMMANDS_QUERY = """
-query Commands {
-  commands {
-    name title description group permission movesMoney allowed merchantField
-    fields { name kind label required default choices currencyField allowZero help }
-  }
-}
-"""
+from walletflow_dashboard import documents
+from walletflow_dashboard.api import ApiError, Credential, graphql
 
 # Shown first in currency selects; the rest of the scale table follows alphabetically.
 COMMON_CURRENCIES = (
@@ -27,16 +21,6 @@ COMMON_CURRENCIES = (
 )  # fmt: skip
 GROUP_ORDER = ("wallet", "money", "payout", "treasury", "correction", "admin")
 MAX_JSON_CHARS = 4096
-
-RESULT_SELECTION = """
-    __typename
-    ... on CommandSuccess {
-      command status reference transactionId replayed data
-      balances { account asset balanceMinor formatted }
-    }
-    ... on Error { code message }
-    ... on ValidationError { fieldErrors { path message } }
-"""
 
 
 def currency_codes() -> list[str]:
@@ -140,18 +124,19 @@ def grouped(commands: list[dict[str, Any]]) -> list[CommandGroup]:
     return sorted(groups.values(), key=lambda g: (order.get(g.group, len(order)), g.group))
 
 
+async def registry(credential: Credential) -> list[dict[str, Any]]:
+    """The commands this credential may see, as the API publishes them."""
+    data = await graphql(credential, documents.COMMANDS_QUERY)
+    commands = data.get("commands")
+    if not isinstance(commands, list):
+        raise ApiError("unexpected answer: no `commands`", "BAD_RESPONSE")
+    return commands
+
+
 def mutation_document(command: dict[str, Any]) -> str:
     name = str(command["name"])
-    if command.get("fields"):
-        input_type = name[0].upper() + name[1:] + "Input"
-        return (
-            f"mutation Run($key: String!, $input: {input_type}!) {{\n"
-            f"  result: {name}(idempotencyKey: $key, input: $input) {{{RESULT_SELECTION}}}\n}}"
-        )
-    return (
-        f"mutation Run($key: String!) {{\n"
-        f"  result: {name}(idempotencyKey: $key) {{{RESULT_SELECTION}}}\n}}"
-    )
+    input_type = name[0].upper() + name[1:] + "Input" if command.get("fields") else None
+    return documents.command_mutation(name, input_type)
 
 
 def input_variables(
@@ -177,7 +162,7 @@ def input_variables(
                 continue
             try:
                 result[name] = json.loads(text)
-            except ValueError as error:
+            except json.JSONDecodeError as error:
                 errors[name] = f"not valid JSON: {error.msg} (line {error.lineno})"
         elif kind == "emails":
             result[name] = [part.strip() for part in text.replace(",", "\n").splitlines() if part]
@@ -208,12 +193,16 @@ class CommandResult:
     data: str = ""
     code: str = ""
     message: str = ""
+    quote_id: str = ""
+    """An FX quote's id (`fxQuote`), to prefill the deal; with the merchant it was quoted for."""
+    quote_merchant_id: str = ""
 
 
 def parse_result(result: dict[str, Any]) -> tuple[CommandResult, dict[str, str]]:
     """A mutation's union value → the card, plus field errors by input name."""
     if result.get("__typename") == "CommandSuccess":
         data = result.get("data") or {}
+        quote = data if isinstance(data, dict) and data.get("quoteId") else {}
         return (
             CommandResult(
                 ok=True,
@@ -227,6 +216,8 @@ def parse_result(result: dict[str, Any]) -> tuple[CommandResult, dict[str, str]]
                     for b in result.get("balances") or []
                 ],
                 data=json.dumps(data, indent=2, sort_keys=True) if data else "",
+                quote_id=str(quote["quoteId"]) if quote else "",
+                quote_merchant_id=str(quote.get("merchantId") or "") if quote else "",
             ),
             {},
         )
@@ -241,6 +232,20 @@ def parse_result(result: dict[str, Any]) -> tuple[CommandResult, dict[str, str]]
         ),
         field_errors,
     )
+
+
+async def run(
+    credential: Credential, command: dict[str, Any], key: str, variables: dict[str, Any]
+) -> tuple[CommandResult, dict[str, str]]:
+    """Send one registry command under its idempotency key; the card and its field errors."""
+    payload: dict[str, Any] = {"key": key}
+    if command.get("fields"):
+        payload["input"] = variables
+    data = await graphql(credential, mutation_document(command), payload)
+    result = data.get("result")
+    if not isinstance(result, dict):
+        raise ApiError("unexpected answer: no `result`", "BAD_RESPONSE")
+    return parse_result(result)
 
 
 def _input_name(path: str) -> str:

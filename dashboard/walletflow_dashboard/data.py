@@ -1,9 +1,8 @@
-"""Read models the pages show, fetched over GraphQL and turned into display rows.
+"""Read models the pages show: each fixed document (`documents.py`) run over GraphQL, its answer
+parsed into the typed results (`results.py`) and turned into display rows.
 
-Queries the schema already has are written out; reporting queries that are still landing
-(gates, trialBalance, alm, coa, glMappings, drift, statements, …) are discovered by
-introspection and rendered generically (`Table`), so a page lights up as soon as the API has
-them, with no dashboard change.
+Reporting tables (`Table`) show every column their document selects, in the API's names; any
+`…Minor` column is written with its row's currency scale. Nothing is discovered at run time.
 """
 
 from __future__ import annotations
@@ -11,31 +10,45 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from walletflow_dashboard import documents
 from walletflow_dashboard.api import ApiError, Credential, graphql
 from walletflow_dashboard.commands import format_minor
+from walletflow_dashboard.results import (
+    Alm,
+    ApiKeyInfo,
+    CoaAccount,
+    CommandStats,
+    CreatedApiKey,
+    DriftItem,
+    Event,
+    FeatureFlag,
+    Gate,
+    GlMapping,
+    Hold,
+    OutboxStatus,
+    ProviderEvent,
+    Refusal,
+    StatementLine,
+    TemplateInfo,
+    Transaction,
+    TrialBalance,
+    Wallet,
+    answer,
+    parse,
+    parse_list,
+    refusal_or_none,
+    wire,
+)
 
-PAGE_SIZE = 50
+T = TypeVar("T")
+
+PAGE_SIZE = documents.PAGE_SIZE
 MAX_SELECTION_DEPTH = 3
 MAX_CELL_CHARS = 160
-
-INTROSPECTION_QUERY = """
-query Introspect {
-  __schema {
-    queryType { name } subscriptionType { name }
-    types {
-      name kind
-      fields {
-        name
-        args { name defaultValue type { kind name ofType { kind name ofType { kind name } } } }
-        type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }
-      }
-    }
-  }
-}
-"""
 
 
 @dataclass
@@ -94,10 +107,11 @@ class StatementRow:
 
 @dataclass
 class Schema:
-    """What the API offers: query and subscription fields, and how to select each."""
+    """The rule a reporting document follows, over introspection-shaped types: every scalar
+    leaf, objects to a bounded depth, no pagination. Not used at run time: the documents test
+    builds it from `schema.graphql` and holds the reporting documents to it, so a report still
+    shows every column the API has."""
 
-    queries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def selection(self, type_ref: dict[str, Any], depth: int = 0) -> str:
@@ -131,29 +145,9 @@ def _named(type_ref: dict[str, Any]) -> dict[str, Any]:
     return type_ref
 
 
-def _non_null(type_ref: dict[str, Any]) -> bool:
-    return type_ref.get("kind") == "NON_NULL"
-
-
 def _required(arg: dict[str, Any]) -> bool:
     """A non-null argument without a default must be given."""
-    return _non_null(arg["type"]) and arg.get("defaultValue") is None
-
-
-async def load_schema(credential: Credential) -> Schema:
-    try:
-        data = await graphql(credential, INTROSPECTION_QUERY)
-    except ApiError:
-        return Schema()  # introspection off (production): only the written-out queries
-    schema = data["__schema"]
-    types = {t["name"]: t for t in schema["types"]}
-    query_name = (schema.get("queryType") or {}).get("name") or "Query"
-    sub_name = (schema.get("subscriptionType") or {}).get("name") or "Subscription"
-
-    def fields_of(name: str) -> dict[str, dict[str, Any]]:
-        return {f["name"]: f for f in (types.get(name) or {}).get("fields") or []}
-
-    return Schema(queries=fields_of(query_name), subscriptions=fields_of(sub_name), types=types)
+    return arg["type"].get("kind") == "NON_NULL" and arg.get("defaultValue") is None
 
 
 def cell(value: Any) -> str:
@@ -210,42 +204,45 @@ def to_table(rows: list[dict[str, Any]], note: str = "") -> Table:
     )
 
 
-async def generic_query(
-    credential: Credential, schema: Schema, name: str, args: dict[str, Any] | None = None
-) -> tuple[Any, str]:
-    """Run a discovered query with every scalar field selected; (value, note)."""
-    spec = schema.queries.get(name)
-    if spec is None:
-        return None, f"the API has no `{name}` query yet"
-    declared = {a["name"]: a for a in spec.get("args") or []}
-    given = {k: v for k, v in (args or {}).items() if k in declared and v not in (None, "")}
-    missing = [a for a, d in declared.items() if _required(d) and a not in given]
-    if missing:
-        return None, f"`{name}` needs {', '.join(missing)}"
-    if "first" in declared and "first" not in given:
-        given["first"] = PAGE_SIZE
-    arg_text = ", ".join(f"{k}: {json.dumps(v)}" for k, v in given.items())
-    selection = schema.selection(spec["type"])
-    document = "{ v: " + name + (f"({arg_text})" if arg_text else "") + f" {selection} }}"
-    try:
-        data = await graphql(credential, document)
-    except ApiError as error:
-        return None, f"{error.code}: {error.message}"
-    return data.get("v"), ""
+def table_of(rows: Sequence[object], note: str = "") -> Table:
+    """Typed results as a table: their fields in the API's names and selection order."""
+    return to_table([wire(row) for row in rows], note)
 
 
-async def generic_table(
-    credential: Credential, schema: Schema, name: str, args: dict[str, Any] | None = None
+async def _report(credential: Credential, document: str, name: str, cls: type[T]) -> list[T]:
+    return parse_list(cls, answer(await graphql(credential, document), name), name)
+
+
+async def _report_table(
+    credential: Credential,
+    document: str,
+    name: str,
+    cls: type[object],
+    variables: dict[str, Any] | None = None,
 ) -> Table:
-    value, note = await generic_query(credential, schema, name, args)
-    if note:
-        return Table(note=note)
-    return to_table(flatten(value))
+    """A list report as a table; an API error is the table's note, never an exception."""
+    try:
+        data = await graphql(credential, document, variables)
+        rows = parse_list(cls, answer(data, name), name)
+    except ApiError as error:
+        return Table(note=f"{error.code}: {error.message}")
+    return table_of(rows)
+
+
+# --- gates, drift, command stats, provider events ---------------------------------------------
+
+
+def gate_row(gate: Gate) -> GateRow:
+    checked = gate.checked_at[11:19]
+    text = cell(gate.detail) if gate.detail not in (None, "", {}) else "—"
+    return GateRow(
+        name=gate.name, ok=gate.ok, detail=(f"checked {checked} · " if checked else "") + text
+    )
 
 
 def gate_rows(value: Any) -> list[GateRow]:
-    """Gates in whatever shape the API lands them: a list, or an object keyed by gate."""
-    rows: list[GateRow] = []
+    """The gates answer (`[Gate]`) → rows; lenient about the shape (a list, an object keyed by
+    gate, `green`/`passed`/`status` for `ok`), so an API that shapes them otherwise still shows."""
     items: list[tuple[str, Any]]
     if isinstance(value, dict) and not any(k in value for k in ("name", "gate")):
         items = [(k, v) for k, v in value.items() if isinstance(v, dict)]
@@ -253,81 +250,90 @@ def gate_rows(value: Any) -> list[GateRow]:
             items = [("", v) for v in value["gates"]]
     else:
         items = [("", v) for v in flatten(value)]
-    for key, gate in items:
-        if not isinstance(gate, dict):
+    gates: list[Gate] = []
+    for key, item in items:
+        if not isinstance(item, dict):
             continue
-        name = str(gate.get("name") or gate.get("gate") or key or "gate")
         ok_value = next(
-            (gate[k] for k in ("ok", "green", "passed", "healthy") if k in gate),
-            str(gate.get("status", "")).lower() in ("green", "ok", "pass", "passed"),
+            (item[k] for k in ("ok", "green", "passed", "healthy") if k in item),
+            str(item.get("status", "")).lower() in ("green", "ok", "pass", "passed"),
         )
-        rest = {k: v for k, v in gate.items() if k not in ("name", "gate", "ok", "green")}
-        detail = gate.get("detail", rest)
-        checked = str(gate.get("checkedAt") or "")[11:19]
-        text = cell(detail) if detail not in (None, "", {}) else "—"
-        rows.append(
-            GateRow(
-                name=name,
+        rest = {k: v for k, v in item.items() if k not in ("name", "gate", "ok", "green")}
+        gates.append(
+            Gate(
+                name=str(item.get("name") or item.get("gate") or key or "gate"),
                 ok=bool(ok_value),
-                detail=(f"checked {checked} · " if checked else "") + text,
+                detail=item.get("detail", rest),
+                checked_at=str(item.get("checkedAt") or ""),
             )
         )
-    return rows
+    return [gate_row(g) for g in gates]
 
 
-WALLETS_QUERY = """
-query Wallets($merchantId: String, $first: Int) {
-  wallets(merchantId: $merchantId, first: $first) { nodes {
-    merchantId currency asset
-    balances { available { formatted } holds { formatted } reserve { formatted }
-               total { formatted } }
-  } }
-}
-"""
+async def gates(credential: Credential) -> list[GateRow]:
+    return gate_rows(answer(await graphql(credential, documents.GATES_QUERY), "gates"))
+
+
+def gates_update(value: dict[str, Any]) -> list[GateRow]:
+    """One result of the `gates` subscription."""
+    return gate_rows(answer(value, "gates"))
+
+
+async def coa_drift(credential: Credential) -> list[DriftItem]:
+    return await _report(credential, documents.COA_DRIFT_QUERY, "coaDrift", DriftItem)
+
+
+async def drift_table(credential: Credential) -> Table:
+    return await _report_table(credential, documents.COA_DRIFT_QUERY, "coaDrift", DriftItem)
+
+
+async def command_stats(credential: Credential) -> CommandStats:
+    data = await graphql(credential, documents.COMMAND_STATS_QUERY)
+    return parse(CommandStats, answer(data, "commandStats"), "commandStats.")
+
+
+async def provider_events_table(credential: Credential) -> Table:
+    return await _report_table(
+        credential,
+        documents.PROVIDER_EVENTS_QUERY,
+        "providerEvents",
+        ProviderEvent,
+        {"first": PAGE_SIZE},
+    )
+
+
+# --- wallets, holds, transactions, events, the outbox -----------------------------------------
+
+
+def wallet_row(w: Wallet) -> WalletRow:
+    return WalletRow(
+        merchant_id=w.merchant_id,
+        currency=w.currency,
+        available=w.balances.available.formatted,
+        holds=w.balances.holds.formatted,
+        reserve=w.balances.reserve.formatted,
+        total=w.balances.total.formatted,
+    )
 
 
 async def wallets(credential: Credential, merchant_id: str = "") -> list[WalletRow]:
     data = await graphql(
-        credential, WALLETS_QUERY, {"merchantId": merchant_id or None, "first": PAGE_SIZE}
+        credential, documents.WALLETS_QUERY, {"merchantId": merchant_id or None, "first": PAGE_SIZE}
     )
-    return [
-        WalletRow(
-            merchant_id=w["merchantId"],
-            currency=w["currency"],
-            available=w["balances"]["available"]["formatted"],
-            holds=w["balances"]["holds"]["formatted"],
-            reserve=w["balances"]["reserve"]["formatted"],
-            total=w["balances"]["total"]["formatted"],
-        )
-        for w in data["wallets"]["nodes"]
-    ]
+    nodes = answer(answer(data, "wallets"), "nodes")
+    return [wallet_row(w) for w in parse_list(Wallet, nodes, "wallets.nodes")]
 
 
-HOLD_FIELDS = "payoutId merchantId currency asset amountMinor provider state reason createdAt \
-stateChangedAt formatted"
-HOLDS_QUERY = f"""
-query Holds($state: String, $merchantId: String, $olderThanS: Int, $first: Int) {{
-  holds(state: $state, merchantId: $merchantId, olderThanS: $olderThanS, first: $first) {{
-    nodes {{ {HOLD_FIELDS} }}
-  }}
-}}
-"""
-QUEUE_QUERY = (
-    f"query Queue {{ manualReviewQueue(first: {PAGE_SIZE}) {{ nodes {{ {HOLD_FIELDS} }} }} }}"
-)
-QUEUE_SUBSCRIPTION = f"subscription Queue {{ manualReviewQueue {{ {HOLD_FIELDS} }} }}"
-
-
-def hold_row(h: dict[str, Any]) -> HoldRow:
+def hold_row(h: Hold) -> HoldRow:
     return HoldRow(
-        payout_id=h["payoutId"],
-        merchant_id=h["merchantId"],
-        currency=h["currency"],
-        amount=h.get("formatted") or format_minor(int(h["amountMinor"]), h["asset"]),
-        provider=h["provider"],
-        state=h["state"],
-        reason=h.get("reason") or "",
-        age=str(h.get("stateChangedAt") or h.get("createdAt") or "")[:19].replace("T", " "),
+        payout_id=h.payout_id,
+        merchant_id=h.merchant_id,
+        currency=h.currency,
+        amount=h.formatted or format_minor(h.amount_minor, h.asset),
+        provider=h.provider,
+        state=h.state,
+        reason=h.reason or "",
+        age=(h.state_changed_at or h.created_at)[:19].replace("T", " "),
     )
 
 
@@ -340,201 +346,153 @@ async def holds(
         "olderThanS": int(older_than_s) if older_than_s.strip().isdigit() else None,
         "first": PAGE_SIZE,
     }
-    data = await graphql(credential, HOLDS_QUERY, variables)
-    return [hold_row(h) for h in data["holds"]["nodes"]]
+    data = await graphql(credential, documents.HOLDS_QUERY, variables)
+    nodes = answer(answer(data, "holds"), "nodes")
+    return [hold_row(h) for h in parse_list(Hold, nodes, "holds.nodes")]
 
 
 async def manual_review_queue(credential: Credential) -> list[HoldRow]:
-    data = await graphql(credential, QUEUE_QUERY)
-    return [hold_row(h) for h in data["manualReviewQueue"]["nodes"]]
+    data = await graphql(credential, documents.MANUAL_REVIEW_QUEUE_QUERY)
+    nodes = answer(answer(data, "manualReviewQueue"), "nodes")
+    return [hold_row(h) for h in parse_list(Hold, nodes, "manualReviewQueue.nodes")]
 
 
-TX_FIELDS = "id reference effectiveAt metadata postings { source destination asset amountMinor \
-formatted }"
-TRANSACTIONS_QUERY = f"""
-query Recent($first: Int) {{ transactions(first: $first) {{ nodes {{ {TX_FIELDS} }} }} }}
-"""
-TRANSACTIONS_SUBSCRIPTION = f"subscription Tx {{ transactions {{ {TX_FIELDS} }} }}"
-OUTBOX_QUERY = "query Outbox { outboxStatus { pendingCount oldestPendingAgeS } }"
-# intervalS stays under the API's Redis socket timeout (5 s): a longer XREAD BLOCK times out.
-OUTBOX_SUBSCRIPTION = (
-    "subscription Outbox { outboxAge(intervalS: 3) { pendingCount oldestPendingAgeS } }"
-)
-EVENTS_SUBSCRIPTION = "subscription Events { events { eventId type merchantId payload } }"
+def queue_update(value: dict[str, Any]) -> list[HoldRow]:
+    """One result of the `manualReviewQueue` subscription: the whole queue."""
+    queue = parse_list(Hold, answer(value, "manualReviewQueue"), "manualReviewQueue")
+    return [hold_row(h) for h in queue]
 
 
-def tx_row(tx: dict[str, Any]) -> TxRow:
-    postings = tx.get("postings") or []
-    summary = "; ".join(
-        f"{p['source']} → {p['destination']} {p['formatted']}" for p in postings[:3]
-    ) + (f" (+{len(postings) - 3} more)" if len(postings) > 3 else "")
+def tx_row(tx: Transaction) -> TxRow:
+    postings = tx.postings
+    summary = "; ".join(f"{p.source} → {p.destination} {p.formatted}" for p in postings[:3]) + (
+        f" (+{len(postings) - 3} more)" if len(postings) > 3 else ""
+    )
     return TxRow(
-        tx_id=str(tx["id"]),
-        reference=str(tx.get("reference") or ""),
-        effective_at=str(tx.get("effectiveAt") or "")[:19].replace("T", " "),
+        tx_id=str(tx.id),
+        reference=tx.reference or "",
+        effective_at=tx.effective_at[:19].replace("T", " "),
         summary=summary,
     )
 
 
 async def recent_transactions(credential: Credential, first: int = 20) -> list[TxRow]:
-    data = await graphql(credential, TRANSACTIONS_QUERY, {"first": first})
-    return [tx_row(tx) for tx in data["transactions"]["nodes"]]
+    data = await graphql(credential, documents.TRANSACTIONS_QUERY, {"first": first})
+    nodes = answer(answer(data, "transactions"), "nodes")
+    return [tx_row(tx) for tx in parse_list(Transaction, nodes, "transactions.nodes")]
+
+
+def transaction_update(value: dict[str, Any]) -> TxRow:
+    """One result of the `transactions` subscription: a new ledger transaction."""
+    return tx_row(parse(Transaction, answer(value, "transactions"), "transactions."))
+
+
+def event_update(value: dict[str, Any]) -> Event:
+    """One result of the `events` subscription."""
+    return parse(Event, answer(value, "events"), "events.")
+
+
+def outbox_values(status: OutboxStatus) -> tuple[int, str]:
+    age = status.oldest_pending_age_s
+    return status.pending_count, ("0 s" if age is None else f"{age:.1f} s")
 
 
 async def outbox(credential: Credential) -> tuple[int, str]:
-    data = await graphql(credential, OUTBOX_QUERY)
-    return outbox_values(data["outboxStatus"])
+    data = await graphql(credential, documents.OUTBOX_QUERY)
+    return outbox_values(parse(OutboxStatus, answer(data, "outboxStatus"), "outboxStatus."))
 
 
-def outbox_values(status: dict[str, Any]) -> tuple[int, str]:
-    age = status.get("oldestPendingAgeS")
-    return int(status.get("pendingCount") or 0), ("0 s" if age is None else f"{float(age):.1f} s")
+def outbox_update(value: dict[str, Any]) -> tuple[int, str]:
+    """One result of the `outboxAge` subscription."""
+    return outbox_values(parse(OutboxStatus, answer(value, "outboxAge"), "outboxAge."))
 
 
-TEMPLATES_QUERY = "query T { templates { name sha256 loaded loadedSha256 loadedAt } }"
+# --- templates, flags, API keys ----------------------------------------------------------------
 
 
 async def templates(credential: Credential) -> tuple[Table, int]:
-    data = await graphql(credential, TEMPLATES_QUERY)
-    rows = data["templates"]
-    mismatches = sum(1 for t in rows if not t["loaded"] or t["loadedSha256"] != t["sha256"])
-    return to_table(rows), mismatches
+    """The templates table and how many are not loaded as the catalog has them."""
+    rows = await _report(credential, documents.TEMPLATES_QUERY, "templates", TemplateInfo)
+    return table_of(rows), sum(1 for t in rows if not t.matches)
 
 
-FLAGS_QUERY = "query F { featureFlags { scopeType scopeValue enabled updatedBy updatedAt } }"
-API_KEYS_QUERY = (
-    "query K { apiKeys { keyId role merchantId label createdBy createdAt expiresAt revokedAt } }"
-)
-CREATE_API_KEY = """
-mutation CreateKey($role: String!, $merchantId: String, $label: String!) {
-  createApiKey(role: $role, merchantId: $merchantId, label: $label) {
-    __typename
-    ... on CreatedApiKey { token key { keyId } }
-    ... on Error { code message }
-  }
-}
-"""
-REVOKE_API_KEY = """
-mutation Revoke($keyId: String!) {
-  revokeApiKey(keyId: $keyId) { __typename ... on Error { code message } }
-}
-"""
-
-BALANCES_QUERY = """
-query B($accounts: [String!]) { balances(accounts: $accounts) { account asset balanceMinor } }
-"""
-POSTINGS_QUERY = """
-query P($account: String!, $first: Int) {
-  postings(account: $account, first: $first) {
-    nodes { txId ordinal source destination asset amountMinor effectiveAt }
-  }
-}
-"""
-
-
-async def statement(
-    credential: Credential, schema: Schema, merchant_id: str, currency: str
-) -> tuple[list[StatementRow], str]:
-    """A wallet's available account: each movement with its balance before and after.
-
-    Uses the API's `statements` read model when it has one; until then, derives the same
-    lines from the ledger's postings and the current balance (walking back from now).
-    """
-    account = f"merchants:{merchant_id}:{currency}:available"
-    if "statements" in schema.queries:
-        answer = await graphql(
-            credential,
-            STATEMENTS_QUERY,
-            {"merchantId": merchant_id, "currency": currency, "first": PAGE_SIZE},
-        )
-        rows = [_statement_row(r) for r in answer["statements"]["nodes"]]
-        return rows, "the statements read model (rebuilt from postings by the worker)"
-    data = await graphql(credential, BALANCES_QUERY, {"accounts": [account]})
-    balances = data["balances"]
-    if not balances:
-        return [], f"{account} has no postings yet"
-    asset = balances[0]["asset"]
-    after = int(balances[0]["balanceMinor"])
-    data = await graphql(credential, POSTINGS_QUERY, {"account": account, "first": PAGE_SIZE})
-    rows: list[StatementRow] = []
-    for p in data["postings"]["nodes"]:  # newest first
-        amount = int(p["amountMinor"])
-        change = amount if p["destination"] == account else -amount
-        before = after - change
-        rows.append(
-            StatementRow(
-                tx_id=str(p["txId"]),
-                effective_at=str(p["effectiveAt"])[:19].replace("T", " "),
-                counterparty=p["source"] if change > 0 else p["destination"],
-                before=format_minor(before, asset),
-                change=("+" if change > 0 else "") + format_minor(change, asset),
-                after=format_minor(after, asset),
-            )
-        )
-        after = before
-    return rows, f"derived from ledger postings of {account}"
-
-
-STATEMENTS_QUERY = """
-query S($merchantId: String!, $currency: String!, $first: Int) {
-  statements(merchantId: $merchantId, currency: $currency, first: $first) {
-    nodes { txId address asset amountMinor balanceBeforeMinor balanceAfterMinor effectiveAt
-            reference description }
-  }
-}
-"""
-
-
-def _statement_row(r: dict[str, Any]) -> StatementRow:
-    asset = str(r["asset"])
-    amount = int(r["amountMinor"])
-    return StatementRow(
-        tx_id=str(r["txId"]),
-        effective_at=str(r["effectiveAt"])[:19].replace("T", " "),
-        counterparty=f"{r.get('description') or r.get('reference') or ''} ({r['address']})",
-        before=format_minor(int(r["balanceBeforeMinor"]), asset),
-        change=("+" if amount > 0 else "") + format_minor(amount, asset),
-        after=format_minor(int(r["balanceAfterMinor"]), asset),
+async def feature_flags(credential: Credential) -> Table:
+    return await _report_table(
+        credential, documents.FEATURE_FLAGS_QUERY, "featureFlags", FeatureFlag
     )
 
 
-TRIAL_BALANCE_QUERY = """
-query TB {
-  trialBalance {
-    foots
-    totals { asset debitMinor creditMinor netMinor foots }
-    lines { asset code name accountClass normalBalance accounts debitMinor creditMinor
-            balanceMinor abnormal }
-  }
-}
-"""
-ALM_QUERY = """
-query Alm {
-  alm {
-    summaries { asset currency assetsMinor liabilitiesMinor netPositionMinor byClassMinor
-                unmappedMinor }
-    lines { asset currency accountClass code name balanceMinor }
-  }
-}
-"""
+async def api_keys(credential: Credential) -> Table:
+    return await _report_table(credential, documents.API_KEYS_QUERY, "apiKeys", ApiKeyInfo)
+
+
+async def create_api_key(
+    credential: Credential, role: str, merchant_id: str | None, label: str
+) -> CreatedApiKey | Refusal:
+    data = await graphql(
+        credential,
+        documents.CREATE_API_KEY_MUTATION,
+        {"role": role, "merchantId": merchant_id, "label": label},
+    )
+    result = answer(data, "createApiKey")
+    if isinstance(result, dict) and result.get("__typename") == "CreatedApiKey":
+        return parse(CreatedApiKey, result, "createApiKey.")
+    return parse(Refusal, result, "createApiKey.")
+
+
+async def revoke_api_key(credential: Credential, key_id: str) -> Refusal | None:
+    """None when the key is revoked; the API's refusal otherwise."""
+    data = await graphql(credential, documents.REVOKE_API_KEY_MUTATION, {"keyId": key_id})
+    return refusal_or_none(answer(data, "revokeApiKey"), "revokeApiKey")
+
+
+# --- statements and reporting -------------------------------------------------------------------
+
+
+def statement_row(line: StatementLine) -> StatementRow:
+    amount = line.amount_minor
+    return StatementRow(
+        tx_id=str(line.tx_id),
+        effective_at=line.effective_at[:19].replace("T", " "),
+        counterparty=f"{line.description or line.reference or ''} ({line.address})",
+        before=format_minor(line.balance_before_minor, line.asset),
+        change=("+" if amount > 0 else "") + format_minor(amount, line.asset),
+        after=format_minor(line.balance_after_minor, line.asset),
+    )
+
+
+async def statement(
+    credential: Credential, merchant_id: str, currency: str
+) -> tuple[list[StatementRow], str]:
+    """A wallet's available account: each movement with its balance before and after (the API's
+    `statements` read model)."""
+    data = await graphql(
+        credential,
+        documents.STATEMENTS_QUERY,
+        {"merchantId": merchant_id, "currency": currency, "first": PAGE_SIZE},
+    )
+    nodes = answer(answer(data, "statements"), "nodes")
+    rows = [statement_row(r) for r in parse_list(StatementLine, nodes, "statements.nodes")]
+    return rows, "the statements read model (rebuilt from postings by the worker)"
 
 
 async def trial_balance(credential: Credential) -> tuple[bool, Table, Table]:
-    report = (await graphql(credential, TRIAL_BALANCE_QUERY))["trialBalance"]
-    return bool(report["foots"]), to_table(report["totals"]), to_table(report["lines"])
+    data = await graphql(credential, documents.TRIAL_BALANCE_QUERY)
+    report = parse(TrialBalance, answer(data, "trialBalance"), "trialBalance.")
+    return report.foots, table_of(report.totals), table_of(report.lines)
 
 
 async def alm(credential: Credential) -> tuple[Table, Table]:
-    view = (await graphql(credential, ALM_QUERY))["alm"]
-    return to_table(view["summaries"]), to_table(view["lines"])
+    view = parse(Alm, answer(await graphql(credential, documents.ALM_QUERY), "alm"), "alm.")
+    return table_of(view.summaries), table_of(view.lines)
 
 
-COA_QUERY = """
-query Coa { coa { code name kind accountClass normalBalance addressPattern mayGoNegative } }
-"""
-GL_QUERY = """
-query Gl { glMappings { template leg sourceKind destinationKind debitCode creditCode description } }
-"""
+async def coa_table(credential: Credential) -> Table:
+    return await _report_table(credential, documents.COA_QUERY, "coa", CoaAccount)
+
+
+async def gl_mappings_table(credential: Credential) -> Table:
+    return await _report_table(credential, documents.GL_MAPPINGS_QUERY, "glMappings", GlMapping)
 
 
 def _snake(name: str) -> str:
@@ -560,6 +518,7 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 
 async def coa_csv(credential: Credential) -> tuple[str, str]:
-    coa = (await graphql(credential, COA_QUERY))["coa"]
-    gl = (await graphql(credential, GL_QUERY))["glMappings"]
-    return to_csv(coa), to_csv(gl)
+    """The loaded COA and GL mappings as the seeds' CSV files."""
+    coa = await _report(credential, documents.COA_QUERY, "coa", CoaAccount)
+    gl = await _report(credential, documents.GL_MAPPINGS_QUERY, "glMappings", GlMapping)
+    return to_csv([wire(r) for r in coa]), to_csv([wire(r) for r in gl])

@@ -16,7 +16,8 @@ from typing import Any
 
 import reflex as rx
 
-from walletflow_dashboard.api import ApiError, graphql
+from walletflow_dashboard import commands
+from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.commands import (
     CommandResult,
     FormField,
@@ -24,8 +25,6 @@ from walletflow_dashboard.commands import (
     form_fields,
     initial_values,
     input_variables,
-    mutation_document,
-    parse_result,
     scale_hint,
 )
 from walletflow_dashboard.state import AppState
@@ -144,17 +143,12 @@ class FormState(AppState):
         self.submitting = True
         yield
         key = self._keys[self.form_command]
-        payload: dict[str, Any] = {"key": key}
-        if command.get("fields"):
-            payload["input"] = variables
         try:
-            answer = await graphql(self.credential(), mutation_document(command), payload)
-            result, field_errors = parse_result(answer["result"])
-            quote = (answer["result"].get("data") or {}) if result.ok else {}
+            result, field_errors = await commands.run(self.credential(), command, key, variables)
             self.quote_prefill = (
-                {"merchantId": str(quote.get("merchantId") or variables.get("merchantId", "")),
-                 "quoteId": str(quote["quoteId"])}
-                if isinstance(quote, dict) and quote.get("quoteId")
+                {"merchantId": result.quote_merchant_id or str(variables.get("merchantId", "")),
+                 "quoteId": result.quote_id}
+                if result.ok and result.quote_id
                 else {}
             )  # fmt: skip
         except ApiError as error:

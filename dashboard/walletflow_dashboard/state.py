@@ -1,8 +1,8 @@
 """The dashboard state: who is signed in, what the pages show, and the live feed.
 
 Credentials live in backend-only vars (`_…`): they never reach the browser. Page data is
-fetched over GraphQL (`data.py`); the live feed is one background task per signed-in client
-that follows the API's subscriptions and pushes every result into the state.
+fetched over GraphQL (`data.py`, typed results); the live feed is one background task per
+signed-in client that follows the API's subscriptions and pushes every result into the state.
 """
 
 from __future__ import annotations
@@ -15,17 +15,9 @@ from typing import Any
 
 import reflex as rx
 
-from walletflow_dashboard import data, live
-from walletflow_dashboard.api import (
-    ApiError,
-    Credential,
-    api_url,
-    auth_status,
-    graphql,
-    me,
-    sign_in,
-)
-from walletflow_dashboard.commands import COMMANDS_QUERY, CommandGroup, grouped
+from walletflow_dashboard import commands, data, documents, live
+from walletflow_dashboard.api import ApiError, Credential, Me, api_url, auth_status, me, sign_in
+from walletflow_dashboard.commands import CommandGroup, grouped
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +29,6 @@ LIVE_BACKOFF_S = (1.0, 2.0, 5.0, 10.0)
 LIVE_QUEUE_MAX = 100  # results waiting to be applied; the reader waits when it is full
 LIVE_IDLE_CHECK_S = 5.0  # how often a quiet feed checks that its browser tab is still there
 LIVE_ORPHAN_GRACE_S = 20.0  # a feed whose tab is gone this long stops (the next load restarts it)
-GATES_DEBOUNCE_MS = 2000  # the gates re-run at most this often per feed (they scan the books)
 GATES_ROUTES = ("/", "/reconciliation")  # the pages that show the gates
 ADMIN = "admin"
 STAFF = ("admin", "operator")
@@ -72,7 +63,6 @@ class AppState(rx.State):
     _credential_kind: str = ""
     _credential_secret: str = ""
     _commands: list[dict[str, Any]] = []
-    _schema: data.Schema = data.Schema()
 
     # --- shared data ------------------------------------------------------------------------
     command_groups: list[CommandGroup] = []
@@ -142,8 +132,8 @@ class AppState(rx.State):
         except Exception as error:  # the API is down: say so on the sign-in page
             self.sign_in_error = f"API unreachable at {api_url()}: {type(error).__name__}"
             return None
-        self.open_dev = bool(status.get("openDev"))
-        self.google_sign_in = bool(status.get("googleSignIn"))
+        self.open_dev = status.open_dev
+        self.google_sign_in = status.google_sign_in
         return None
 
     async def submit_sign_in(self, form: dict[str, Any] | None = None) -> Any:
@@ -178,7 +168,7 @@ class AppState(rx.State):
         except Exception as error:
             self.sign_in_error = f"API unreachable: {type(error).__name__}"
             return None
-        if not status.get("openDev"):
+        if not status.open_dev:
             self.sign_in_error = "the API requires sign-in"
             return None
         try:
@@ -189,12 +179,12 @@ class AppState(rx.State):
             return None
         return rx.redirect("/")
 
-    async def _signed_in_as(self, credential: Credential, me: dict[str, Any]) -> None:
+    async def _signed_in_as(self, credential: Credential, me: Me) -> None:
         self._credential_kind = credential.kind
         self._credential_secret = credential.secret
-        self.role = str(me.get("role", ""))
-        self.subject = str(me.get("subject", ""))
-        self.merchant_id = str(me.get("merchantId") or "")
+        self.role = me.role
+        self.subject = me.subject
+        self.merchant_id = me.merchant_id
         self.signed_in = True
         self._live_generation += 1
         self._live_running = False
@@ -202,11 +192,8 @@ class AppState(rx.State):
         await self._load_registry()
 
     async def _load_registry(self) -> None:
-        credential = self.credential()
-        commands = await graphql(credential, COMMANDS_QUERY)
-        self._commands = commands["commands"]
+        self._commands = await commands.registry(self.credential())
         self.command_groups = grouped(self._commands)
-        self._schema = await data.load_schema(credential)
 
     def sign_out(self) -> Any:
         self.signed_in = False
@@ -232,7 +219,7 @@ class AppState(rx.State):
                 return self.sign_out()
             self.error = f"{error.code}: {error.message}"
         else:
-            self.role = str(who.get("role", self.role))
+            self.role = who.role
         if not self._live_running:
             self._live_running = True
             return AppState.follow_live
@@ -265,22 +252,21 @@ class AppState(rx.State):
         if self.role == "merchant":
             return  # books-wide: staff and analysts only
         credential = self.credential()
-        if "gates" in self._schema.queries:
-            value, note = await data.generic_query(credential, self._schema, "gates")
-            self.gates = data.gate_rows(value) if not note else []
-            self.gates_note = note
-        else:
+        try:
+            self.gates = await data.gates(credential)
+            self.gates_note = ""
+        except ApiError as error:
             self.gates = []
-            self.gates_note = "the API has no `gates` query yet"
-        if "coaDrift" in self._schema.queries:
-            value, note = await data.generic_query(credential, self._schema, "coaDrift")
-            self.drift_count = note or str(len(data.flatten(value)))
-        if "commandStats" in self._schema.queries:
-            value, note = await data.generic_query(credential, self._schema, "commandStats")
-            if not note and isinstance(value, dict):
-                self.failed_count = f"{value.get('failed', 0)} (posted {value.get('posted', 0)})"
-            else:
-                self.failed_count = note or "—"
+            self.gates_note = f"{error.code}: {error.message}"
+        try:
+            self.drift_count = str(len(await data.coa_drift(credential)))
+        except ApiError as error:
+            self.drift_count = f"{error.code}: {error.message}"
+        try:
+            stats = await data.command_stats(credential)
+            self.failed_count = f"{stats.failed} (posted {stats.posted})"
+        except ApiError as error:
+            self.failed_count = f"{error.code}: {error.message}"
 
     def set_wallet_filter(self, value: str) -> None:
         self.wallet_filter = value
@@ -322,11 +308,7 @@ class AppState(rx.State):
         )
 
     async def _refresh_flags(self) -> None:
-        try:
-            answer = await graphql(self.credential(), data.FLAGS_QUERY)
-            self.flags = data.to_table(answer["featureFlags"])
-        except ApiError as error:
-            self.flags = data.Table(note=f"{error.code}: {error.message}")
+        self.flags = await data.feature_flags(self.credential())
 
     async def after_command(self) -> None:
         """A command succeeded: refresh what it may have changed (the live feed follows)."""
@@ -338,20 +320,19 @@ class AppState(rx.State):
 
     # --- live -------------------------------------------------------------------------------
     def _subscriptions(self) -> dict[str, str]:
-        subs = {"transactions": data.TRANSACTIONS_SUBSCRIPTION, "events": data.EVENTS_SUBSCRIPTION}
+        subs = {
+            "transactions": documents.TRANSACTIONS_SUBSCRIPTION,
+            "events": documents.EVENTS_SUBSCRIPTION,
+        }
         if self.role != "merchant":
-            subs["outboxAge"] = data.OUTBOX_SUBSCRIPTION
-            subs["manualReviewQueue"] = data.QUEUE_SUBSCRIPTION
+            subs["outboxAge"] = documents.OUTBOX_SUBSCRIPTION
+            subs["manualReviewQueue"] = documents.MANUAL_REVIEW_QUEUE_SUBSCRIPTION
         return subs
 
     def _gates_subscription(self) -> dict[str, str]:
-        spec = self._schema.subscriptions.get("gates")
-        if spec is None or self.role == "merchant":
-            return {}
-        declared = {a["name"] for a in spec.get("args") or []}
-        args = f"(debounceMs: {GATES_DEBOUNCE_MS})" if "debounceMs" in declared else ""
-        selection = self._schema.selection(spec["type"])
-        return {"gates": f"subscription G {{ gates{args} {selection} }}"}
+        if self.role == "merchant":
+            return {}  # books-wide: staff and analysts only
+        return {"gates": documents.GATES_SUBSCRIPTION}
 
     def watch_gates(self, route: str) -> Any:
         """On the pages that show the gates: follow them live while the page is open (the API
@@ -458,7 +439,7 @@ class AppState(rx.State):
         self.live_updates += 1
         self.last_update = time.strftime("%H:%M:%S")
         if name == "transactions":
-            row = data.tx_row(value["transactions"])
+            row = data.transaction_update(value)
             self.recent = [row, *[r for r in self.recent if r.tx_id != row.tx_id]][:MAX_RECENT]
             self.posted_count += 1
             with contextlib.suppress(ApiError):
@@ -466,25 +447,24 @@ class AppState(rx.State):
             if not self._gates_running and self._route in GATES_ROUTES:
                 await self._refresh_gates()  # no gates feed: re-run them on new money
         elif name == "outboxAge":
-            self.outbox_pending, self.outbox_age = data.outbox_values(value["outboxAge"])
+            self.outbox_pending, self.outbox_age = data.outbox_update(value)
         elif name == "manualReviewQueue":
-            self.queue = [data.hold_row(h) for h in value["manualReviewQueue"]]
+            self.queue = data.queue_update(value)
         elif name == "gates":
-            self.gates = data.gate_rows(value["gates"])
+            self.gates = data.gates_update(value)
             self.gates_note = ""
         elif name == "events":
-            event = value["events"]
-            kind = str(event.get("type", ""))
+            event = data.event_update(value)
             with contextlib.suppress(ApiError):
-                if kind.startswith("payout.") and self.role != "merchant":
+                if event.type.startswith("payout.") and self.role != "merchant":
                     await self._refresh_holds()
-                elif kind.startswith("flag."):
+                elif event.type.startswith("flag."):
                     await self._refresh_flags()
             row = data.TxRow(
-                tx_id=str(event.get("eventId", ""))[:12],
-                reference=str(event.get("type", "")),
+                tx_id=event.event_id[:12],
+                reference=event.type,
                 effective_at=time.strftime("%H:%M:%S"),
-                summary=data.cell(event.get("payload")),
+                summary=data.cell(event.payload),
             )
             self.events = [row, *self.events][:MAX_EVENTS]
         elif name == "error":

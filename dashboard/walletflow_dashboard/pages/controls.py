@@ -32,9 +32,7 @@ class ControlsState(AppState):
             self.outbox_pending, self.outbox_age = await data.outbox(self.credential())
         except ApiError as error:
             self.error = f"{error.code}: {error.message}"
-        self.provider_events = await data.generic_table(
-            self.credential(), self._schema, "providerEvents"
-        )
+        self.provider_events = await data.provider_events_table(self.credential())
 
 
 ON_LOAD = [AppState.guard, FormState.close_form, ControlsState.load_controls]

@@ -35,11 +35,11 @@ class LedgerState(AppState):
             self.templates_table, self.template_mismatches = await data.templates(credential)
         except ApiError as error:
             self.templates_table = data.Table(note=f"{error.code}: {error.message}")
-        self.coa = await data.generic_table(credential, self._schema, "coa")
-        self.gl_mappings = await data.generic_table(credential, self._schema, "glMappings")
+        self.coa = await data.coa_table(credential)
+        self.gl_mappings = await data.gl_mappings_table(credential)
 
     async def check_drift(self) -> None:
-        table = await data.generic_table(self.credential(), self._schema, "coaDrift")
+        table = await data.drift_table(self.credential())
         if not table.rows and table.note == "nothing yet":
             table = data.Table(note="no drift: seeds, loaded COA/GL mappings and templates agree")
         self.drift = table

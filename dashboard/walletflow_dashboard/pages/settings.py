@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from walletflow_dashboard import data
-from walletflow_dashboard.api import ApiError, graphql
+from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.components import (
     command_form,
     form_button,
@@ -16,6 +14,7 @@ from walletflow_dashboard.components import (
     section,
 )
 from walletflow_dashboard.forms import FormState
+from walletflow_dashboard.results import CreatedApiKey
 from walletflow_dashboard.state import AppState
 
 ROUTE = "/settings"
@@ -46,43 +45,31 @@ class SettingsState(AppState):
     async def load_settings(self) -> None:
         if not self.signed_in or not self.is_admin:
             return
-        try:
-            answer = await graphql(self.credential(), data.API_KEYS_QUERY)
-            self.api_keys = data.to_table(answer["apiKeys"])
-        except ApiError as error:
-            self.api_keys = data.Table(note=f"{error.code}: {error.message}")
+        self.api_keys = await data.api_keys(self.credential())
 
     async def create_key(self) -> None:
-        variables: dict[str, Any] = {
-            "role": self.key_role,
-            "merchantId": self.key_merchant.strip() or None,
-            "label": self.key_label.strip(),
-        }
         self.new_token = ""
         try:
-            answer = await graphql(self.credential(), data.CREATE_API_KEY, variables)
+            result = await data.create_api_key(
+                self.credential(),
+                role=self.key_role,
+                merchant_id=self.key_merchant.strip() or None,
+                label=self.key_label.strip(),
+            )
         except ApiError as error:
             self.key_message = f"{error.code}: {error.message}"
             return
-        result = answer["createApiKey"]
-        if result.get("token"):
-            self.new_token = result["token"]
+        if isinstance(result, CreatedApiKey):
+            self.new_token = result.token
             self.key_message = "copy the key now: it is never shown again"
         else:
-            self.key_message = f"{result.get('code')}: {result.get('message')}"
+            self.key_message = f"{result.code}: {result.message}"
         await self.load_settings()
 
     async def revoke_key(self) -> None:
         try:
-            answer = await graphql(
-                self.credential(), data.REVOKE_API_KEY, {"keyId": self.key_revoke_id.strip()}
-            )
-            result = answer["revokeApiKey"]
-            self.key_message = (
-                f"{result.get('code')}: {result.get('message')}"
-                if result.get("code")
-                else "revoked"
-            )
+            refusal = await data.revoke_api_key(self.credential(), self.key_revoke_id.strip())
+            self.key_message = f"{refusal.code}: {refusal.message}" if refusal else "revoked"
         except ApiError as error:
             self.key_message = f"{error.code}: {error.message}"
         await self.load_settings()

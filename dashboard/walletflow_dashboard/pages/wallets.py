@@ -21,9 +21,7 @@ class WalletsState(AppState):
     async def show_statement(self, merchant_id: str, currency: str) -> None:
         self.statement_wallet = f"{merchant_id} {currency}"
         try:
-            rows, note = await data.statement(
-                self.credential(), self._schema, merchant_id, currency
-            )
+            rows, note = await data.statement(self.credential(), merchant_id, currency)
         except ApiError as error:
             rows, note = [], f"{error.code}: {error.message}"
         self.statement_rows = rows
