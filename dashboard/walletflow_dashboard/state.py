@@ -3,6 +3,7 @@
 Credentials live in backend-only vars (`_…`): they never reach the browser. Page data is
 fetched over GraphQL (`data.py`, typed results); the live feed is one background task per
 signed-in client that follows the API's subscriptions and pushes every result into the state.
+The state never imports the app (`presence.py` says which tabs are connected).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import reflex as rx
 
-from walletflow_dashboard import commands, data, documents, live
+from walletflow_dashboard import commands, data, documents, live, presence
 from walletflow_dashboard.api import ApiError, Credential, Me, api_url, auth_status, me, sign_in
 from walletflow_dashboard.commands import CommandGroup, grouped
 
@@ -32,19 +33,6 @@ LIVE_ORPHAN_GRACE_S = 20.0  # a feed whose tab is gone this long stops (the next
 GATES_ROUTES = ("/", "/reconciliation")  # the pages that show the gates
 ADMIN = "admin"
 STAFF = ("admin", "operator")
-
-
-def _tab_connected(client_token: str) -> bool:
-    """Whether a browser tab with this client token is connected to the Reflex backend."""
-    try:
-        from walletflow_dashboard.walletflow_dashboard import app  # the running app (no cycle)
-
-        namespace = app.event_namespace
-    except (ImportError, AttributeError):
-        return True  # cannot tell: keep following
-    if namespace is None or not client_token:
-        return True  # cannot tell: keep following
-    return client_token in namespace.token_to_sid
 
 
 class AppState(rx.State):
@@ -402,7 +390,7 @@ class AppState(rx.State):
                         if reader.done() and not name and queue.empty():
                             reader.result()  # re-raise why the feed ended; reconnect below
                             break
-                        if _tab_connected(client_token):
+                        if presence.tab_connected(client_token):
                             last_seen = time.monotonic()
                         orphaned = time.monotonic() - last_seen > LIVE_ORPHAN_GRACE_S
                         async with self:

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from walletflow_dashboard import presence
 from walletflow_dashboard.pages import (
     controls,
     ledger,
@@ -21,6 +22,7 @@ app = rx.App(
     # Never pull stylesheets/fonts from a CDN; Radix Themes is bundled, fonts are the system's.
     stylesheets=[],
 )
+presence.watch(app)  # the live feeds ask it which tabs are still connected
 for module in PAGES:
     app.add_page(
         module.page,
