@@ -52,9 +52,9 @@ def parse(cls: type[T], value: Any, path: str = "") -> T:
     return cls(**kwargs)
 
 
-def answer(data: dict[str, Any], name: str) -> Any:
-    """One top-level field of a GraphQL `data` object (its absence is a bad response)."""
-    if name not in data:
+def answer(data: Any, name: str) -> Any:
+    """One field of an answer object (`data`, a connection's `nodes`); missing: a bad response."""
+    if not isinstance(data, dict) or name not in data:
         raise ApiError(f"unexpected answer: no `{name}`", BAD_RESPONSE)
     return data[name]
 
