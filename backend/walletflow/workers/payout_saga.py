@@ -69,6 +69,7 @@ from walletflow.workers.saga_rules import (
     SagaState,
     Step,
     WaitGated,
+    cannot_submit,
     completion_command,
     decide_on_answer,
     decide_on_completion,
@@ -371,8 +372,8 @@ class PayoutSagaRunner:
             request = self._request(hold)
         except ValidationError as error:
             outcome = ProviderOutcome.unknown(f"INVALID_PAYOUT_REQUEST: {error.field_errors}")
-            decision = EnterCompletion(Completion.MANUAL_REVIEW, f"cannot submit: {outcome.reason}")
-            return await self._enter_completing(row, decision, outcome)
+            assert outcome.reason is not None
+            return await self._enter_completing(row, cannot_submit(outcome.reason), outcome)
         # Record that a submit may be in flight before making it (audit; resume resubmits).
         submitted = await self._save(row, state=SagaState.SUBMITTED, keep_lease=True)
         outcome = await self._call(hold.provider, "submit", request)

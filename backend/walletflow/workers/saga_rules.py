@@ -5,6 +5,7 @@ functions what to do next:
 
 - `next_step(saga_state, hold_state)`: submit, requery, complete, or end the saga;
 - `should_resubmit(outcome)`: a query answered "not found" resubmits (idempotent by payout_id);
+- `cannot_submit(reason)`: a payout whose request cannot be built goes to manual review;
 - `decide_on_answer(outcome, …)`: what a provider answer leads to — settle, release, manual
   review, or a requery after a bounded backoff;
 - `completion_command(…)`: the command, input and idempotency key that record a completion;
@@ -156,6 +157,12 @@ def decide_on_answer(
     assert is_release == (outcome.status is OutcomeStatus.FAILED), (outcome, decision)
     assert not isinstance(decision, RequeryAfter) or not outcome.status.is_final
     return decision
+
+
+def cannot_submit(reason: str) -> EnterCompletion:
+    """A payout whose request cannot even be built (its hold fails `PayoutRequest`'s checks):
+    nothing was sent, and nothing is guessed — a person looks at it."""
+    return EnterCompletion(Completion.MANUAL_REVIEW, f"cannot submit: {reason}")
 
 
 # --- recording a completion ----------------------------------------------------------------------

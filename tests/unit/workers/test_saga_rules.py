@@ -24,6 +24,7 @@ from walletflow.workers.saga_rules import (
     SagaState,
     Step,
     WaitGated,
+    cannot_submit,
     completion_command,
     decide_on_answer,
     decide_on_completion,
@@ -234,6 +235,12 @@ def test_a_saga_follows_the_first_final_answer_heard_within_its_budget(
 def test_only_a_query_answered_not_found_resubmits(outcome: ProviderOutcome) -> None:
     assert should_resubmit(outcome) == (
         outcome.status is OutcomeStatus.UNKNOWN and outcome.reason == REASON_NOT_FOUND
+    )
+
+
+def test_a_payout_that_cannot_be_submitted_goes_to_manual_review() -> None:
+    assert cannot_submit("INVALID_PAYOUT_REQUEST: {'asset': 'bad'}") == EnterCompletion(
+        Completion.MANUAL_REVIEW, "cannot submit: INVALID_PAYOUT_REQUEST: {'asset': 'bad'}"
     )
 
 
