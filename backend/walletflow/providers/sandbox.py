@@ -29,6 +29,9 @@ A script: `{"behaviour": B, …options}` with B one of
 - `callback_later` (`delay_s`, `outcome`, `reason`): answered 202 pending; after `delay_s` the
   payout becomes `outcome` and a signed `payout.succeeded`/`payout.failed` webhook is POSTed to
   the request's `callback_url`, else to `{webhook_url}/webhooks/{name}`, with bounded retries.
+
+What a script answers is decided by the pure functions of `sandbox_script` (unit-tested); this
+module serves HTTP, keeps the state and does the waiting.
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -61,7 +63,21 @@ from walletflow.domain.errors import (
     WalletflowError,
 )
 from walletflow.providers.events import ProviderEvent, ProviderEventType, parse_provider_event
-from walletflow.providers.port import MERCHANT_ID_PATTERN, PayoutRequest
+from walletflow.providers.port import PayoutRequest
+from walletflow.providers.sandbox_script import (
+    Answer,
+    Behaviour,
+    Rule,
+    Script,
+    callback_delay_s,
+    callback_outcome,
+    choose_script,
+    initial_status,
+    query_answer,
+    reason_for,
+    submit_answer,
+    submit_refusal,
+)
 from walletflow.providers.signing import (
     SIGNATURE_HEADER,
     request_signing_body,
@@ -69,147 +85,28 @@ from walletflow.providers.signing import (
     verify,
 )
 
+__all__ = [
+    "MAX_CALLBACK_ATTEMPTS",
+    "Behaviour",
+    "Rule",
+    "SandboxPayout",
+    "SandboxRail",
+    "SandboxSettings",
+    "Script",
+    "create_sandbox_app",
+    "sandbox_settings",
+]
+
 log = logging.getLogger(__name__)
 
 MAX_PAYOUTS = 100_000
 MAX_SCRIPTS = 100_000
 MAX_RULES = 1_000
-MAX_PENDING_CALLBACKS = 10_000
 MAX_DELIVERY_LOG = 1_000
 MAX_BODY_BYTES = 64 * 1024
-MAX_HANG_S = 120.0
-MAX_DELAY_S = 3_600.0
-MAX_UNKNOWN_COUNT = 1_000
 MAX_CALLBACK_ATTEMPTS = 20
 CALLBACK_TIMEOUT_S = 5.0
-CALLBACK_BACKOFF_BASE_S = 0.2
-CALLBACK_BACKOFF_CAP_S = 5.0
 STATS_RECENT_LIMIT = 1_000
-DEFAULT_REASON = "declined by sandbox"
-
-
-class Behaviour(StrEnum):
-    SUCCEED = "succeed"
-    FAIL = "fail"
-    REJECT = "reject"
-    HANG = "hang"
-    ERROR_500 = "error_500"
-    UNKNOWN_THEN_SUCCEED = "unknown_then_succeed"
-    UNKNOWN_THEN_FAIL = "unknown_then_fail"
-    CALLBACK_LATER = "callback_later"
-
-
-_SCRIPT_FIELDS = {
-    "behaviour",
-    "reason",
-    "hang_s",
-    "then",
-    "hang_queries",
-    "unknown_count",
-    "unknown_as",
-    "delay_s",
-    "outcome",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Script:
-    behaviour: Behaviour = Behaviour.SUCCEED
-    reason: str = DEFAULT_REASON
-    hang_s: float = 30.0
-    then: str = "succeeded"
-    hang_queries: bool = False
-    unknown_count: int = 2
-    unknown_as: str = "error_500"
-    delay_s: float = 1.0
-    outcome: str = "succeeded"
-
-    @classmethod
-    def parse(cls, data: Any) -> Script:
-        """Validate a script body; raise `ValidationError` naming the bad field."""
-        if not isinstance(data, dict):
-            raise ValidationError("a script must be an object", field_errors={"script": "object"})
-        errors: dict[str, str] = {}
-        for key in sorted(set(data) - _SCRIPT_FIELDS):
-            errors[key] = "unknown field"
-        values: dict[str, Any] = {}
-        try:
-            values["behaviour"] = Behaviour(str(data.get("behaviour")))
-        except (ValueError, TypeError):
-            errors["behaviour"] = f"must be one of {', '.join(b.value for b in Behaviour)}"
-        if "reason" in data:
-            if not isinstance(data["reason"], str) or not 0 < len(data["reason"]) <= 512:
-                errors["reason"] = "must be a non-empty string of at most 512 characters"
-            else:
-                values["reason"] = data["reason"]
-        for key, upper in (("hang_s", MAX_HANG_S), ("delay_s", MAX_DELAY_S)):
-            if key in data:
-                value = data[key]
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    errors[key] = "must be a number of seconds"
-                elif not 0 <= value <= upper:
-                    errors[key] = f"must be within [0, {upper:g}]"
-                else:
-                    values[key] = float(value)
-        if "unknown_count" in data:
-            value = data["unknown_count"]
-            if isinstance(value, bool) or not isinstance(value, int):
-                errors["unknown_count"] = "must be an integer"
-            elif not 0 <= value <= MAX_UNKNOWN_COUNT:
-                errors["unknown_count"] = f"must be within [0, {MAX_UNKNOWN_COUNT}]"
-            else:
-                values["unknown_count"] = value
-        choices = {
-            "then": ("succeeded", "failed", "pending"),
-            "unknown_as": ("error_500", "pending"),
-            "outcome": ("succeeded", "failed"),
-        }
-        for key, allowed in choices.items():
-            if key in data:
-                if data[key] not in allowed:
-                    errors[key] = f"must be one of {', '.join(allowed)}"
-                else:
-                    values[key] = data[key]
-        if "hang_queries" in data:
-            if not isinstance(data["hang_queries"], bool):
-                errors["hang_queries"] = "must be a boolean"
-            else:
-                values["hang_queries"] = data["hang_queries"]
-        if errors:
-            raise ValidationError("invalid script", field_errors=errors)
-        return cls(**values)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "behaviour": self.behaviour.value,
-            "reason": self.reason,
-            "hang_s": self.hang_s,
-            "then": self.then,
-            "hang_queries": self.hang_queries,
-            "unknown_count": self.unknown_count,
-            "unknown_as": self.unknown_as,
-            "delay_s": self.delay_s,
-            "outcome": self.outcome,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    script: Script
-    merchant_id: str | None = None
-    amount_minor: int | None = None
-
-    def matches(self, request: PayoutRequest) -> bool:
-        return (self.merchant_id is None or self.merchant_id == request.merchant_id) and (
-            self.amount_minor is None or self.amount_minor == request.amount_minor
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "merchant_id": self.merchant_id,
-            "amount_minor": self.amount_minor,
-            "script": self.script.to_json(),
-        }
 
 
 @dataclass(slots=True)
@@ -241,7 +138,7 @@ class SandboxSettings:
     name: str = "sandbox"
     secret: str | None = None
     webhook_url: str | None = None
-    default_script: Script = Script()
+    default_script: Script = field(default_factory=Script)
     callback_attempts: int = 5
     signature_tolerance_s: float = 300.0
 
@@ -287,12 +184,7 @@ class SandboxRail:
         self.rules.append(rule)
 
     def script_for(self, request: PayoutRequest) -> Script:
-        if request.payout_id in self.scripts:
-            return self.scripts[request.payout_id]
-        for rule in self.rules:
-            if rule.matches(request):
-                return rule.script
-        return self.default_script
+        return choose_script(request, self.scripts, self.rules, self.default_script)
 
     # --- the rail -----------------------------------------------------------------------------
     def _count_submission(self, payout_id: str) -> int:
@@ -319,25 +211,19 @@ class SandboxRail:
                 return JSONResponse({"error": error.to_dict()}, status_code=409)
             return await self._answer_submit(existing, first=False)
         script = self.script_for(request)
-        if script.behaviour is Behaviour.REJECT:
+        refusal = submit_refusal(script, pending_callbacks=len(self.tasks))
+        if refusal is not None:
             return JSONResponse(
-                {"error": {"code": "INVALID_DESTINATION", "message": script.reason}},
-                status_code=422,
+                {"error": {"code": refusal.code, "message": refusal.message}},
+                status_code=refusal.status_code,
             )
-        if script.behaviour is Behaviour.CALLBACK_LATER and len(self.tasks) >= (
-            MAX_PENDING_CALLBACKS
-        ):
-            return JSONResponse(
-                {"error": {"code": "UNAVAILABLE", "message": "too many pending callbacks"}},
-                status_code=503,
-            )
-        status = _initial_status(script)
+        status = initial_status(script)
         payout = SandboxPayout(
             request=request,
             script=script,
             provider_reference=f"sbx_{uuid.uuid4().hex[:24]}",
             status=status,
-            reason=script.reason if status == "failed" else None,
+            reason=reason_for(status, script),
             created_at=_now_iso(),
         )
         self._store(payout)
@@ -348,19 +234,7 @@ class SandboxRail:
         return await self._answer_submit(payout, first=True)
 
     async def _answer_submit(self, payout: SandboxPayout, *, first: bool) -> Response:
-        script = payout.script
-        behaviour = script.behaviour
-        if behaviour is Behaviour.HANG:
-            await asyncio.sleep(script.hang_s)
-        if behaviour is Behaviour.ERROR_500:
-            return _error_500()
-        unknown_first = behaviour in (Behaviour.UNKNOWN_THEN_SUCCEED, Behaviour.UNKNOWN_THEN_FAIL)
-        if unknown_first and payout.status == "pending":
-            if script.unknown_as == "error_500":
-                return _error_500()
-            return JSONResponse(payout.wire(), status_code=202)
-        status_code = 202 if payout.status == "pending" else (201 if first else 200)
-        return JSONResponse(payout.wire(), status_code=status_code)
+        return await _answer(payout, submit_answer(payout.script, payout.status, first=first))
 
     async def query(self, payout_id: str) -> Response:
         payout = self.payouts.get(payout_id)
@@ -368,22 +242,9 @@ class SandboxRail:
             error = NotFound(f"no payout {payout_id}")
             return JSONResponse({"error": error.to_dict()}, status_code=404)
         payout.queries += 1
-        script = payout.script
-        behaviour = script.behaviour
-        if behaviour is Behaviour.HANG and script.hang_queries:
-            await asyncio.sleep(script.hang_s)
-        if behaviour is Behaviour.ERROR_500:
-            return _error_500()
-        if behaviour in (Behaviour.UNKNOWN_THEN_SUCCEED, Behaviour.UNKNOWN_THEN_FAIL):
-            if payout.queries <= script.unknown_count:
-                if script.unknown_as == "error_500":
-                    return _error_500()
-                return JSONResponse(payout.wire("pending"))
-            if payout.status == "pending":
-                final = "succeeded" if behaviour is Behaviour.UNKNOWN_THEN_SUCCEED else "failed"
-                payout.status = final
-                payout.reason = script.reason if final == "failed" else None
-        return JSONResponse(payout.wire())
+        return await _answer(
+            payout, query_answer(payout.script, payout.status, queries=payout.queries)
+        )
 
     # --- webhooks -----------------------------------------------------------------------------
     def webhook_target(self, callback_url: str | None) -> str | None:
@@ -396,13 +257,8 @@ class SandboxRail:
     async def _complete_later(self, payout: SandboxPayout) -> None:
         script = payout.script
         await asyncio.sleep(script.delay_s)
-        payout.status = script.outcome
-        payout.reason = script.reason if script.outcome == "failed" else None
-        event_type = (
-            ProviderEventType.PAYOUT_SUCCEEDED
-            if script.outcome == "succeeded"
-            else ProviderEventType.PAYOUT_FAILED
-        )
+        payout.status, event_type = callback_outcome(script)
+        payout.reason = reason_for(payout.status, script)
         event = ProviderEvent(
             event_id=f"evt_{uuid.uuid4().hex}",
             event_type=event_type,
@@ -451,9 +307,7 @@ class SandboxRail:
             except httpx.HTTPError as error:
                 record["last_error"] = f"{type(error).__name__}: {error}"
             if attempt + 1 < self.settings.callback_attempts:
-                await asyncio.sleep(
-                    min(CALLBACK_BACKOFF_CAP_S, CALLBACK_BACKOFF_BASE_S * 2**attempt)
-                )
+                await asyncio.sleep(callback_delay_s(attempt))
         log.warning("webhook %s to %s not delivered: %s", event.event_id, url, record)
         return record
 
@@ -486,15 +340,16 @@ class SandboxRail:
             self.client = None
 
 
-def _initial_status(script: Script) -> str:
-    behaviour = script.behaviour
-    if behaviour is Behaviour.SUCCEED:
-        return "succeeded"
-    if behaviour is Behaviour.FAIL:
-        return "failed"
-    if behaviour is Behaviour.HANG:
-        return script.then
-    return "pending"
+async def _answer(payout: SandboxPayout, answer: Answer) -> Response:
+    """Carry out a scripted answer: wait, record the payout's new status, respond."""
+    if answer.delay_s is not None:
+        await asyncio.sleep(answer.delay_s)
+    if answer.becomes is not None:
+        payout.status = answer.becomes
+        payout.reason = reason_for(answer.becomes, payout.script)
+    if answer.is_server_error:
+        return _error_500()
+    return JSONResponse(payout.wire(answer.shown_status), status_code=answer.status_code)
 
 
 def _error_500() -> Response:
@@ -602,7 +457,7 @@ def create_sandbox_app(
     async def add_rule(request: Request) -> Response:
         try:
             _, data = await _json_body(request)
-            rail.add_rule(_rule(data))
+            rail.add_rule(Rule.parse(data))
         except ValidationError as error:
             return _error(error, 422)
         return JSONResponse({"rules": [rule.to_json() for rule in rail.rules]})
@@ -664,30 +519,6 @@ def create_sandbox_app(
     )
     app.state.rail = rail
     return app
-
-
-def _rule(data: Any) -> Rule:
-    if not isinstance(data, dict):
-        raise ValidationError("a rule must be an object", field_errors={"body": "not object"})
-    errors: dict[str, str] = {}
-    merchant_id = data.get("merchant_id")
-    amount_minor = data.get("amount_minor")
-    if merchant_id is not None and (
-        not isinstance(merchant_id, str) or not MERCHANT_ID_PATTERN.match(merchant_id)
-    ):
-        errors["merchant_id"] = "must be a merchant id"
-    if amount_minor is not None and (
-        isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0
-    ):
-        errors["amount_minor"] = "must be a positive integer"
-    script: Script | None = None
-    try:
-        script = Script.parse(data.get("script"))
-    except ValidationError as error:
-        errors.update({f"script.{key}": reason for key, reason in error.field_errors.items()})
-    if errors or script is None:
-        raise ValidationError("invalid rule", field_errors=errors)
-    return Rule(script=script, merchant_id=merchant_id, amount_minor=amount_minor)
 
 
 def _payin_event(data: Any) -> ProviderEvent:

@@ -8,11 +8,12 @@ Completions (settle/release of a payout) are checked only when completion gating
 
 from __future__ import annotations
 
-from walletflow.config import FlagMode
+from walletflow.config import CompletionGating, FlagMode
 from walletflow.domain.errors import FlagDenied
 from walletflow.service.repositories import Flags
 
 SCOPE_TYPES = ("merchant", "currency", "provider")
+Scope = tuple[str, str]
 
 
 async def require_enabled(flags: Flags, mode: FlagMode, scopes: list[tuple[str, str]]) -> None:
@@ -39,3 +40,13 @@ def check_enabled(
             f"core wallet is not enabled for any of: {described} (fail_closed)",
             details={"scopes": [list(scope) for scope in scopes]},
         )
+
+
+def completion_scopes(
+    gating: CompletionGating, *, merchant_id: str, currency: str, provider: str
+) -> list[Scope]:
+    """The scopes a payout completion (settle/release) is checked on: every scope of its hold
+    when completion gating is `gate` (a hard freeze), none otherwise (completions record)."""
+    if gating is not CompletionGating.GATE:
+        return []
+    return [("merchant", merchant_id), ("currency", currency), ("provider", provider)]

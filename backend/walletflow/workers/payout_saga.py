@@ -26,6 +26,9 @@ the requery budget is spent the payout goes to manual review, never to a release
 definitive FAILED releases the hold. A hold already settled/released (a provider webhook or an
 operator got there first) ends the saga cleanly. With completion gating on, a completion refused
 by a disabled flag (`FLAG_DENIED`) waits and is retried later; it is not a failure.
+
+Those decisions are pure functions in `saga_rules` (unit-tested over their whole input space);
+this module does the I/O around them: leases, provider calls, commands, saving the row.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, text
@@ -53,42 +55,51 @@ from walletflow.domain.errors import (
     WalletflowError,
 )
 from walletflow.domain.principals import SYSTEM_SAGA
-from walletflow.providers.http_rail import REASON_NOT_FOUND
-from walletflow.providers.port import OutcomeStatus, PayoutRequest, ProviderOutcome, ProviderPort
+from walletflow.providers.port import PayoutRequest, ProviderOutcome, ProviderPort
 from walletflow.service.bus import CommandBus
 from walletflow.workers.config import SagaConfig
+from walletflow.workers.saga_rules import (
+    MAX_COMPLETION_ATTEMPTS,
+    BusAnswer,
+    Completion,
+    EnterCompletion,
+    Finish,
+    RequeryAfter,
+    RetryCompletion,
+    SagaState,
+    Step,
+    WaitGated,
+    cannot_submit,
+    completion_command,
+    decide_on_answer,
+    decide_on_completion,
+    next_step,
+    requery_delay_s,
+    should_resubmit,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_COMPLETION_ATTEMPTS = 10
-"""Failed attempts to record a completion (other than flag gating) before escalating."""
 MAX_RAW_CHARS = 2000
 LEASE_MARGIN_S = 1.0
 """A lease covers one provider call (its timeout) plus this much for the database work."""
 REASON_PROVIDER_NOT_CONFIGURED = "PROVIDER_NOT_CONFIGURED"
 
 
-class SagaState(StrEnum):
-    PENDING_SUBMIT = "pending_submit"
-    SUBMITTED = "submitted"
-    REQUERYING = "requerying"
-    COMPLETING = "completing"
-    DONE = "done"
-    MANUAL_REVIEW = "manual_review"
-
-
-class Completion(StrEnum):
-    SETTLE = "settle"
-    RELEASE = "release"
-    MANUAL_REVIEW = "manual_review"
-
-
-COMPLETION_COMMANDS = {
-    Completion.SETTLE: "settleHold",
-    Completion.RELEASE: "releaseHold",
-    Completion.MANUAL_REVIEW: "markPayoutManualReview",
-}
-FINISHED_HOLD_STATES = frozenset({"settled", "released"})
+__all__ = [
+    "MAX_COMPLETION_ATTEMPTS",
+    "Completion",
+    "HoldView",
+    "PayoutSagaRunner",
+    "SagaRow",
+    "SagaState",
+    "SagaTickReport",
+    "check_lease_covers_calls",
+    "requery_delay_s",
+    "saga_counts",
+    "start_sagas",
+    "start_sagas_for_reserved_holds",
+]
 
 
 class ProviderLookup(Protocol):
@@ -126,13 +137,6 @@ class SagaTickReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"started": self.started, "claimed": self.claimed, "outcomes": dict(self.outcomes)}
-
-
-def requery_delay_s(config: SagaConfig, requeries_done: int) -> float:
-    """Delay before the next requery: base, 2·base, 4·base, … capped."""
-    assert requeries_done >= 0
-    exponent = min(requeries_done, 32)
-    return float(min(config.backoff_cap_s, config.backoff_base_s * 2**exponent))
 
 
 async def start_sagas(connection: AsyncConnection, payout_ids: list[str]) -> int:
@@ -350,36 +354,26 @@ class PayoutSagaRunner:
     async def _step(self, row: SagaRow) -> SagaRow | None:
         """One step. Returns the saga to continue with now, or None when it waits or ended."""
         hold = await self._hold(row.payout_id)
-        if hold is None:
-            log.error("saga %s has no hold; ending it", row.payout_id)
-            await self._save(row, state=SagaState.DONE, last_error="hold not found")
+        step = next_step(row.state, hold.state if hold is not None else None)
+        if isinstance(step, Finish):
+            if hold is None:
+                log.error("saga %s has no hold; ending it", row.payout_id)
+            await self._save(row, state=step.state, last_error=step.last_error)
             return None
-        if row.state is SagaState.COMPLETING:
-            # Straight to the bus: a replay of our own committed completion returns its stored
-            # result; a hold finished by someone else answers ILLEGAL_STATE_TRANSITION.
+        if step is Step.COMPLETE:
             return await self._complete(row)
-        if hold.state in FINISHED_HOLD_STATES:
-            await self._save(row, state=SagaState.DONE, last_error=f"hold already {hold.state}")
-            return None
-        if row.state in (SagaState.PENDING_SUBMIT, SagaState.SUBMITTED):
-            if hold.state != "reserved":
-                await self._save(
-                    row, state=SagaState.DONE, last_error=f"hold {hold.state} before submit"
-                )
-                return None
+        assert hold is not None
+        if step is Step.SUBMIT:
             return await self._submit(row, hold)
-        if row.state is SagaState.REQUERYING:
-            return await self._requery(row, hold)
-        raise AssertionError(f"saga {row.payout_id} claimed in final state {row.state}")
+        return await self._requery(row, hold)
 
     async def _submit(self, row: SagaRow, hold: HoldView) -> SagaRow | None:
         try:
             request = self._request(hold)
         except ValidationError as error:
             outcome = ProviderOutcome.unknown(f"INVALID_PAYOUT_REQUEST: {error.field_errors}")
-            return await self._enter_completing(
-                row, Completion.MANUAL_REVIEW, outcome, f"cannot submit: {outcome.reason}"
-            )
+            assert outcome.reason is not None
+            return await self._enter_completing(row, cannot_submit(outcome.reason), outcome)
         # Record that a submit may be in flight before making it (audit; resume resubmits).
         submitted = await self._save(row, state=SagaState.SUBMITTED, keep_lease=True)
         outcome = await self._call(hold.provider, "submit", request)
@@ -387,8 +381,7 @@ class PayoutSagaRunner:
 
     async def _requery(self, row: SagaRow, hold: HoldView) -> SagaRow | None:
         outcome = await self._call(hold.provider, "query", None, payout_id=row.payout_id)
-        if outcome.status is OutcomeStatus.UNKNOWN and outcome.reason == REASON_NOT_FOUND:
-            # The first submit may never have arrived: resubmit (idempotent by payout_id).
+        if should_resubmit(outcome):
             try:
                 request = self._request(hold)
             except ValidationError:
@@ -401,46 +394,33 @@ class PayoutSagaRunner:
     async def _after_answer(
         self, row: SagaRow, hold: HoldView, outcome: ProviderOutcome, *, requeries_done: int
     ) -> SagaRow | None:
-        if outcome.status is OutcomeStatus.SUCCEEDED:
-            return await self._enter_completing(
-                row, Completion.SETTLE, outcome, None, reference=outcome.provider_reference
-            )
-        if outcome.status is OutcomeStatus.FAILED:
-            reason = f"provider {hold.provider} refused the payout: {outcome.reason}"
-            return await self._enter_completing(row, Completion.RELEASE, outcome, reason)
-        if requeries_done >= self.config.requery_max:
-            reason = (
-                f"no definitive answer from {hold.provider} after {requeries_done} requeries"
-                f" (last: {outcome.status.value}, {outcome.reason})"
-            )
-            return await self._enter_completing(row, Completion.MANUAL_REVIEW, outcome, reason)
+        decision = decide_on_answer(
+            outcome, provider=hold.provider, requeries_done=requeries_done, config=self.config
+        )
+        if isinstance(decision, EnterCompletion):
+            return await self._enter_completing(row, decision, outcome)
+        assert isinstance(decision, RequeryAfter)
         await self._save(
             row,
             state=SagaState.REQUERYING,
-            attempts=requeries_done,
+            attempts=decision.attempts,
             last_outcome=_outcome_json(outcome),
             reference=outcome.provider_reference or row.provider_reference,
-            delay_s=requery_delay_s(self.config, requeries_done),
+            delay_s=decision.delay_s,
             last_error=None,
         )
         return None
 
     async def _enter_completing(
-        self,
-        row: SagaRow,
-        completion: Completion,
-        outcome: ProviderOutcome,
-        reason: str | None,
-        *,
-        reference: str | None = None,
+        self, row: SagaRow, decision: EnterCompletion, outcome: ProviderOutcome
     ) -> SagaRow:
-        last_outcome = {**_outcome_json(outcome), "completionReason": reason}
+        last_outcome = {**_outcome_json(outcome), "completionReason": decision.reason}
         return await self._save(
             row,
             state=SagaState.COMPLETING,
             attempts=0,
-            completion=completion,
-            reference=reference or row.provider_reference,
+            completion=decision.completion,
+            reference=decision.reference or row.provider_reference,
             last_outcome=last_outcome,
             keep_lease=True,
             last_error=None,
@@ -448,55 +428,46 @@ class PayoutSagaRunner:
 
     async def _complete(self, row: SagaRow) -> SagaRow | None:
         assert row.completion is not None, f"saga {row.payout_id} completing without a target"
-        completion = row.completion
-        name = COMPLETION_COMMANDS[completion]
-        raw_input: dict[str, Any] = {"payout_id": row.payout_id}
-        reason = (row.last_outcome or {}).get("completionReason") or "payout saga"
-        if completion is Completion.SETTLE:
-            if row.provider_reference:
-                raw_input["provider_reference"] = row.provider_reference
-        else:
-            raw_input["reason"] = str(reason)[:500]
-        key = f"saga:{row.payout_id}:{completion.value}"
-        try:
-            await self.bus.execute(name, raw_input, SYSTEM_SAGA, key)
-        except FlagDenied as error:
-            # Completion gating: a hard freeze holds the completion; it is not a failure.
-            await self._save(
-                row, delay_s=self.config.gated_retry_s, last_error=f"{error.code}: {error}"
-            )
-            return None
-        except IllegalStateTransition as error:
-            await self._save(row, state=SagaState.DONE, last_error=f"{error.code}: {error}")
-            return None
-        except WalletflowError as error:
-            return await self._completion_failed(row, f"{error.code}: {error}")
-        final = (
-            SagaState.MANUAL_REVIEW if completion is Completion.MANUAL_REVIEW else SagaState.DONE
+        command = completion_command(
+            row.payout_id,
+            row.completion,
+            provider_reference=row.provider_reference,
+            completion_reason=(row.last_outcome or {}).get("completionReason"),
         )
-        await self._save(row, state=final, last_error=None)
-        return None
-
-    async def _completion_failed(self, row: SagaRow, error: str) -> SagaRow | None:
-        attempts = row.attempts + 1
-        log.warning("saga %s: %s failed (%d): %s", row.payout_id, row.completion, attempts, error)
-        if attempts < MAX_COMPLETION_ATTEMPTS:
+        answer, error = BusAnswer.RECORDED, None
+        try:
+            await self.bus.execute(
+                command.name, command.raw_input, SYSTEM_SAGA, command.idempotency_key
+            )
+        except FlagDenied as denied:
+            answer, error = BusAnswer.GATED, f"{denied.code}: {denied}"
+        except IllegalStateTransition as illegal:
+            answer, error = BusAnswer.HOLD_FINISHED, f"{illegal.code}: {illegal}"
+        except WalletflowError as refused:
+            answer, error = BusAnswer.REFUSED, f"{refused.code}: {refused}"
+        if answer is BusAnswer.REFUSED:
+            failed = row.attempts + 1
+            log.warning("saga %s: %s failed (%d): %s", row.payout_id, row.completion, failed, error)
+        decision = decide_on_completion(
+            row.completion, answer, attempts=row.attempts, error=error, config=self.config
+        )
+        if isinstance(decision, Finish):
+            await self._save(row, state=decision.state, last_error=decision.last_error)
+            return None
+        if isinstance(decision, WaitGated):
+            # Completion gating: a hard freeze holds the completion; it is not a failure.
+            await self._save(row, delay_s=decision.delay_s, last_error=decision.last_error)
+            return None
+        if isinstance(decision, RetryCompletion):
             await self._save(
                 row,
-                attempts=attempts,
-                delay_s=requery_delay_s(self.config, attempts - 1),
-                last_error=error,
+                attempts=decision.attempts,
+                delay_s=decision.delay_s,
+                last_error=decision.last_error,
             )
             return None
-        if row.completion is not Completion.MANUAL_REVIEW:
-            # Never guess: a completion that cannot be recorded goes to a person.
-            outcome = ProviderOutcome.unknown(f"COMPLETION_FAILED: {error}")
-            reason = f"could not record {row.completion}: {error}"
-            return await self._enter_completing(
-                row, Completion.MANUAL_REVIEW, outcome, reason[:500]
-            )
-        await self._save(row, state=SagaState.MANUAL_REVIEW, last_error=error)
-        return None
+        outcome = ProviderOutcome.unknown(f"COMPLETION_FAILED: {error}")
+        return await self._enter_completing(row, decision, outcome)
 
     # --- helpers -------------------------------------------------------------------------------
     def _request(self, hold: HoldView) -> PayoutRequest:

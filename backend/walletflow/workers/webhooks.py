@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -95,6 +96,25 @@ def webhook_delay_s(config: OutboxConfig, attempts: int, rng: random.Random) -> 
         config.webhook_backoff_cap_s, config.webhook_backoff_base_s * 2 ** min(attempts - 1, 32)
     )
     return float(ceiling * rng.uniform(0.5, 1.0))
+
+
+class DeliveryVerdict(StrEnum):
+    DELIVERED = "delivered"
+    DEAD_LETTER = "dead_letter"
+    RETRY = "retry"
+
+
+def delivery_verdict(
+    config: OutboxConfig, attempts: int, *, delivered: bool, permanent: bool
+) -> DeliveryVerdict:
+    """What becomes of a delivery after its `attempts`-th attempt: a 2xx delivers it; a failure
+    is retried until `webhook_max_attempts`, or dead-lettered at once when no retry can fix it."""
+    assert attempts >= 1
+    if delivered:
+        return DeliveryVerdict.DELIVERED
+    if attempts >= config.webhook_max_attempts or permanent:
+        return DeliveryVerdict.DEAD_LETTER
+    return DeliveryVerdict.RETRY
 
 
 def webhook_body(
@@ -192,10 +212,13 @@ async def deliver_due_webhooks(
                 "lease_owner": None,
                 "lease_expires_at": None,
             }
-            if error is None:
+            verdict = delivery_verdict(
+                config, attempts, delivered=error is None, permanent=_permanent(item)
+            )
+            if verdict is DeliveryVerdict.DELIVERED:
                 values["delivered_at"] = func.now()
                 report.delivered += 1
-            elif attempts >= config.webhook_max_attempts or _permanent(item):
+            elif verdict is DeliveryVerdict.DEAD_LETTER:
                 values["dead_lettered_at"] = func.now()
                 report.dead_lettered += 1
                 log.warning(

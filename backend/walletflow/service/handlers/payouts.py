@@ -7,7 +7,6 @@ the template drains the hold sub-account (`send [ASSET *]`), asserted equal to i
 
 from __future__ import annotations
 
-from walletflow.config import CompletionGating
 from walletflow.domain import accounts
 from walletflow.domain.commands import (
     MarkPayoutManualReview,
@@ -17,7 +16,7 @@ from walletflow.domain.commands import (
 )
 from walletflow.domain.holds import HoldState, check_transition
 from walletflow.ledger.port import PostResult
-from walletflow.service.flags import require_enabled
+from walletflow.service.flags import completion_scopes, require_enabled
 from walletflow.service.handlers.common import (
     COMPLETED,
     asset_of,
@@ -96,16 +95,14 @@ async def _complete(
 ) -> PostResult:
     payout_id = hold.payout_id
     check_transition(payout_id, hold.state, target)
-    if uow.policy.completion_gating is CompletionGating.GATE:
-        await require_enabled(
-            uow.flags,
-            uow.policy.flag_mode,
-            [
-                ("merchant", hold.merchant_id),
-                ("currency", hold.currency),
-                ("provider", hold.provider),
-            ],
-        )
+    scopes = completion_scopes(
+        uow.policy.completion_gating,
+        merchant_id=hold.merchant_id,
+        currency=hold.currency,
+        provider=hold.provider,
+    )
+    if scopes:
+        await require_enabled(uow.flags, uow.policy.flag_mode, scopes)
     hold_account = accounts.merchant_hold(hold.merchant_id, hold.currency, payout_id)
     variables = {"asset": hold.asset, "payout_hold": hold_account}
     if target is HoldState.SETTLED:
