@@ -4,7 +4,8 @@ JSON on stdout. Exit 0 when everything passed; 1 when a check failed (the report
 names each, and so does one line on stderr) or the backup was refused (`{"error": …}`: a
 damaged dump or manifest, a non-empty target, no pg_dump/pg_restore of the server's version).
 The source of `create` (and the default target of `restore`) is DATABASE_URL, or the embedded
-PostgreSQL when it is unset. See `walletflow.ops.backup` and the README's runbook.
+PostgreSQL when it is unset (then also started for a `--database-url` naming a database on it).
+See `walletflow.ops.backup` and the README's runbook.
 """
 
 from __future__ import annotations
@@ -157,7 +158,9 @@ def _verify(args: argparse.Namespace) -> int:
         )
         return report.to_json()
 
-    return _run(work, configured_database=False)
+    # With a database to check, start the embedded server when DATABASE_URL is unset: the URL
+    # may name a database on it.
+    return _run(work, configured_database=args.database_url is not None)
 
 
 def _restore(args: argparse.Namespace) -> int:
@@ -172,4 +175,4 @@ def _restore(args: argparse.Namespace) -> int:
         )
         return report.to_json()
 
-    return _run(work, configured_database=args.database_url is None)
+    return _run(work, configured_database=True)
