@@ -30,6 +30,7 @@ lint: install
 	$(BIN)/ruff check backend tests bench dashboard
 	$(BIN)/ruff format --check backend tests bench dashboard
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 format: install
 	$(BIN)/ruff check --fix backend tests bench dashboard

@@ -14,8 +14,15 @@ Ports come from the environment so tests and deployments can pick free ports:
 """
 
 import os
+from pathlib import Path
 
 import reflex as rx
+
+from walletflow_dashboard.lockfiles import restore_pinned_lockfiles
+
+# Reflex reads its pins from reflex.lock/ (ignored) and rewrites them there; the tracked pins
+# live in frontend-lock/ (see walletflow_dashboard/lockfiles.py).
+restore_pinned_lockfiles(Path(__file__).resolve().parent)
 
 _DEV = os.environ.get("DASHBOARD_ENV", "prod") == "dev"
 _port = int(os.environ.get("DASHBOARD_PORT", "3000"))

@@ -27,6 +27,7 @@ SUBCOMMAND_MODULES = (
     "walletflow.entrypoints.cmd",
     "walletflow.ledger.cli",
     "walletflow.reporting.cli",
+    "walletflow.entrypoints.backup",
 )
 
 EXIT_CONFIG_ERROR = 2

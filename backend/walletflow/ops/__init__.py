@@ -1,0 +1,1 @@
+"""Operations: backup, verification and restore of a walletflow database."""
