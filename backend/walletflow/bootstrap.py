@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from walletflow.config import LedgerBackend, Settings
 from walletflow.db.engine import create_engine
+from walletflow.ledger.pg import PostgresLedger
 from walletflow.ledger.port import LedgerPort
-from walletflow.ledger.postgres import PostgresLedger
 from walletflow.service.bus import CommandBus
 from walletflow.service.catalog import build_registry
 from walletflow.service.clock import Clock, SystemClock

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from walletflow.ledger.pg import PostgresLedger
 from walletflow.ledger.policy import DEFAULT_POLICY
-from walletflow.ledger.postgres import PostgresLedger
 
 MAX_DETAIL_ROWS = 20
 
