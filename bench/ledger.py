@@ -51,8 +51,8 @@ from walletflow.db.engine import (  # noqa: E402
     with_database,
 )
 from walletflow.db.migrate import upgrade_async  # noqa: E402
+from walletflow.ledger.pg import PostgresLedger  # noqa: E402
 from walletflow.ledger.port import Posting, PostRequest  # noqa: E402
-from walletflow.ledger.postgres import PostgresLedger  # noqa: E402
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 MERCHANTS = 1_000

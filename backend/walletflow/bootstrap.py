@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from walletflow.config import LedgerBackend, Settings
 from walletflow.db.engine import create_engine
+from walletflow.ledger.pg import PostgresLedger
 from walletflow.ledger.port import LedgerPort
-from walletflow.ledger.postgres import PostgresLedger
+from walletflow.ledger.templates import TemplateCatalog
 from walletflow.service.bus import CommandBus
 from walletflow.service.catalog import build_registry
 from walletflow.service.clock import Clock, SystemClock
 from walletflow.service.registry import Registry
-from walletflow.service.templates import TemplateCatalog
 from walletflow.service.unit_of_work import LedgerFactory, ServicePolicy, UnitOfWork
 
 REDIS_SOCKET_TIMEOUT_S = 5.0

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from walletflow.ledger.pg import PostgresLedger
 from walletflow.ledger.policy import DEFAULT_POLICY
-from walletflow.ledger.postgres import PostgresLedger
 
 MAX_DETAIL_ROWS = 20
 
@@ -60,9 +60,9 @@ async def check_invariants(engine: AsyncEngine, *, statements: bool = True) -> l
 
 async def _statement_violations(engine: AsyncEngine) -> list[Violation]:
     try:
+        from walletflow.ledger.templates import TemplateCatalog
         from walletflow.reporting.gates import run_gates
         from walletflow.reporting.statements import rebuild_statements
-        from walletflow.service.templates import TemplateCatalog
     except ImportError:  # the reporting layer is not in this build
         return []
     async with engine.begin() as connection:

@@ -11,8 +11,9 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from walletflow.api.errors import database_unavailable, error_response
+from walletflow.api.errors import error_response
 from walletflow.api.state import api_state
+from walletflow.db.errors import database_unavailable
 from walletflow.domain.errors import ValidationError, WalletflowError
 from walletflow.providers.events import MAX_EVENT_BODY_BYTES, parse_provider_event
 from walletflow.providers.signing import SIGNATURE_HEADER, verify

@@ -20,7 +20,7 @@ from walletflow.coa.model import CoaAccount, GlMapping
 from walletflow.coa.store import default_seeds_dir, list_coa_accounts, list_gl_mappings
 from walletflow.db.schema_service import loaded_templates
 from walletflow.domain.accounts import ACCOUNT_KINDS
-from walletflow.service.templates import MAX_TEMPLATE_BYTES, TemplateCatalog, source_hash
+from walletflow.ledger.templates import MAX_TEMPLATE_BYTES, TemplateCatalog, source_hash
 
 MAX_TEMPLATE_FILES = 500
 T = TypeVar("T")

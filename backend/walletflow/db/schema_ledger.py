@@ -1,4 +1,4 @@
-"""The built-in ledger's tables (see `walletflow.ledger.postgres` for the design).
+"""The built-in ledger's tables (see `walletflow.ledger.pg` for the design).
 
 - `ledger_transactions`, `ledger_postings`: append-only (a trigger refuses UPDATE and DELETE).
   `UNIQUE(reference)`; `UNIQUE(reverts_tx_id)` makes a second revert impossible. Each row

@@ -1,5 +1,6 @@
-"""The ledger: `LedgerPort` (port.py), the built-in Postgres ledger (postgres.py, the default)
-and the Formance v2 adapter (formance.py). `create_ledger` picks one from the settings."""
+"""The ledger: `LedgerPort` (port.py), the built-in Postgres ledger (pg/, the default), the
+Formance v2 adapter (formance.py) and the Numscript template catalog (templates.py).
+`create_ledger` picks a ledger from the settings."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def create_ledger(settings: Settings, engine: AsyncEngine) -> LedgerPort:
 
         assert settings.formance_url is not None, "config requires FORMANCE_URL for formance"
         return FormanceLedger(settings.formance_url, settings.formance_ledger)
-    from walletflow.ledger.postgres import PostgresLedger
+    from walletflow.ledger.pg import PostgresLedger
 
     return PostgresLedger(engine)
 

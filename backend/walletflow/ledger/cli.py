@@ -146,7 +146,7 @@ async def _ledger(settings: Settings, url: str) -> AsyncIterator[LedgerPort]:
             await formance.aclose()
         return
     from walletflow.db.engine import create_engine
-    from walletflow.ledger.postgres import PostgresLedger
+    from walletflow.ledger.pg import PostgresLedger
 
     engine = create_engine(url, pool_size=2)
     try:
@@ -226,7 +226,7 @@ def _tx(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     async def work(settings: Settings, url: str) -> Any:
         from walletflow.db.engine import create_engine
-        from walletflow.ledger.postgres import PostgresLedger
+        from walletflow.ledger.pg import PostgresLedger
 
         engine = create_engine(url, pool_size=2)
         try:

@@ -1,7 +1,7 @@
 """The ledger port: what the service layer may ask of a ledger, whichever one is behind it.
 
 Two implementations pass the same contract tests: the built-in PostgreSQL ledger
-(`ledger/postgres.py`, the default) and the Formance Ledger v2 adapter (`ledger/formance.py`).
+(`ledger/pg/`, the default) and the Formance Ledger v2 adapter (`ledger/formance.py`).
 
 A request is either explicit postings or Numscript source text plus its variables (Formance's
 string form: `"NGN/2 10000"`, `"merchants:m1:NGN:available"`). The service resolves template
@@ -145,27 +145,6 @@ class Posting:
             raise ValidationError(
                 f"malformed posting: {error}", field_errors={"postings": "malformed"}
             ) from None
-
-
-def net_movements(postings: Sequence[Posting]) -> dict[tuple[str, str], tuple[int, int]]:
-    """(account, asset) -> (input_minor, output_minor) over the postings, asserting the
-    invariants: every amount is positive and, per asset, inputs equal outputs (the books foot)."""
-    movements: dict[tuple[str, str], tuple[int, int]] = {}
-    footing: dict[str, int] = {}
-    for posting in postings:
-        assert posting.amount_minor > 0, posting
-        out_key = (posting.source, posting.asset)
-        in_key = (posting.destination, posting.asset)
-        input_minor, output_minor = movements.get(out_key, (0, 0))
-        movements[out_key] = (input_minor, output_minor + posting.amount_minor)
-        input_minor, output_minor = movements.get(in_key, (0, 0))
-        movements[in_key] = (input_minor + posting.amount_minor, output_minor)
-        footing[posting.asset] = footing.get(posting.asset, 0) + posting.amount_minor
-    for asset in footing:
-        inputs = sum(i for (_, a), (i, _) in movements.items() if a == asset)
-        outputs = sum(o for (_, a), (_, o) in movements.items() if a == asset)
-        assert inputs == outputs == footing[asset], (asset, inputs, outputs)
-    return movements
 
 
 @dataclass(frozen=True)

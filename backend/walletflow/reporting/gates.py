@@ -28,13 +28,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from walletflow.coa.drift import coa_drift
+from walletflow.ledger.templates import TemplateCatalog
 from walletflow.reporting.statements import (
     WALLET_ACCOUNT_RE,
     pending_transactions,
     read_cursor,
     rebuild_statements,
 )
-from walletflow.service.templates import TemplateCatalog
 
 MAX_DETAIL_ITEMS = 50
 GATE_NAMES: tuple[str, ...] = ("books_foot", "holds", "statements", "coa_templates")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from walletflow.db.errors import database_error
 from walletflow.domain.errors import (
     IdempotencyKeyReused,
     Unavailable,
@@ -27,7 +28,6 @@ from walletflow.domain.errors import (
     WalletflowError,
 )
 from walletflow.domain.principals import Principal
-from walletflow.service.db_errors import map_database_error
 from walletflow.service.fields import parse_input
 from walletflow.service.registry import CommandSpec, Registry, authorize
 from walletflow.service.results import CommandOutcome, CommandResult
@@ -154,7 +154,7 @@ class CommandBus:
         except WalletflowError:
             raise
         except Exception as error:
-            mapped = map_database_error(error)
+            mapped = database_error(error)
             if mapped is None:
                 raise
             raise mapped from error

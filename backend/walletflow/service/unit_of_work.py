@@ -20,6 +20,7 @@ from walletflow.config import CompletionGating, FlagMode
 from walletflow.domain.errors import NotFound
 from walletflow.domain.principals import Principal
 from walletflow.ledger.port import LedgerPort
+from walletflow.ledger.templates import TemplateCatalog
 from walletflow.service.clock import Clock
 from walletflow.service.flags import check_enabled
 from walletflow.service.repositories import (
@@ -32,7 +33,6 @@ from walletflow.service.repositories import (
     finish_command,
     preflight_facts,
 )
-from walletflow.service.templates import TemplateCatalog
 
 LedgerFactory = Callable[[AsyncConnection], LedgerPort]
 MAX_EVENTS_PER_UNIT = 100

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from walletflow.bootstrap import Container, build_container
 from walletflow.config import ConfigError, load_settings
 from walletflow.db.engine import create_engine
-from walletflow.ledger.postgres import PostgresLedger
+from walletflow.ledger.pg import PostgresLedger
 from walletflow.providers.registry import ProviderRegistry
 from walletflow.workers.config import WorkerConfig, load_worker_config
 from walletflow.workers.heartbeat import record_heartbeat

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.fake_formance import create_app
 from walletflow.ledger.formance import FormanceLedger
+from walletflow.ledger.pg import PostgresLedger
 from walletflow.ledger.port import LedgerPort
-from walletflow.ledger.postgres import PostgresLedger
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "numscript"
 FAKE_FORMANCE_URL = "http://formance.test"

@@ -10,9 +10,9 @@ from walletflow.config import LedgerBackend, Settings
 from walletflow.domain.errors import Unavailable, ValidationError
 from walletflow.ledger import create_ledger
 from walletflow.ledger.formance import FormanceLedger
+from walletflow.ledger.pg import PostgresLedger, net_movements
 from walletflow.ledger.policy import DEFAULT_POLICY, OverdraftPolicy
-from walletflow.ledger.port import LedgerPort, Posting, PostRequest, net_movements
-from walletflow.ledger.postgres import PostgresLedger
+from walletflow.ledger.port import LedgerPort, Posting, PostRequest
 
 
 @pytest.mark.parametrize(

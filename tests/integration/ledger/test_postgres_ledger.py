@@ -17,8 +17,8 @@ from walletflow.domain.errors import (
     InsufficientFunds,
     WalletflowError,
 )
+from walletflow.ledger.pg import PostgresLedger
 from walletflow.ledger.port import Posting, PostRequest, PostResult
-from walletflow.ledger.postgres import PostgresLedger
 
 NGN = "NGN/2"
 
@@ -370,7 +370,7 @@ async def test_concurrent_reverts_with_one_key_answer_alike(
 
 
 async def test_the_sealer_loop_seals_until_stopped(postgres_ledger: PostgresLedger) -> None:
-    from walletflow.ledger.postgres import run_sealer
+    from walletflow.ledger.pg import run_sealer
 
     await postgres_ledger.post(payin(1))
     stop = asyncio.Event()

@@ -21,7 +21,7 @@ from walletflow.coa.model import pattern_regex, resolve_gl, sample_address
 from walletflow.coa.store import default_seeds_dir
 from walletflow.domain import accounts
 from walletflow.domain.accounts import ACCOUNT_KINDS, UnclassifiedAccount, classify
-from walletflow.service.templates import TEMPLATE_NAMES
+from walletflow.ledger.templates import TEMPLATE_NAMES
 
 SEEDS = default_seeds_dir()
 COA_TEXT = (SEEDS / COA_FILE).read_text()

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from walletflow.api.auth.api_keys import authenticate_api_key, looks_like_api_key
 from walletflow.api.auth.sessions import SESSION_COOKIE, Session, SessionSigner, token_fingerprint
-from walletflow.api.errors import database_unavailable
 from walletflow.config import Settings
+from walletflow.db.errors import database_unavailable
 from walletflow.domain.errors import Unauthenticated, WalletflowError
 from walletflow.domain.principals import Principal, Role
 from walletflow.service.access_lists import load_access_lists

@@ -19,7 +19,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type, merge_types
 from strawberry.types import ExecutionContext
 
-from walletflow.api.errors import database_error
 from walletflow.api.graphql.limits import cost_limit_rule
 from walletflow.api.graphql.mutations import mutation_fields
 from walletflow.api.graphql.operations import OperationsQuery
@@ -28,6 +27,7 @@ from walletflow.api.graphql.reporting import ReportingQuery
 from walletflow.api.graphql.scalars import SCALAR_MAP
 from walletflow.api.graphql.subscriptions import Subscription
 from walletflow.config import Settings
+from walletflow.db.errors import database_error
 from walletflow.domain.errors import WalletflowError
 from walletflow.service.registry import Registry
 

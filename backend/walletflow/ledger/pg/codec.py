@@ -1,0 +1,83 @@
+"""How the built-in ledger writes its values to JSON and SQL and reads them back: canonical JSON
+(for hashes and stored responses), request hashes, page cursors, LIKE prefixes, numerics and
+transaction rows. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Row
+
+from walletflow.domain.errors import ValidationError
+from walletflow.ledger.port import Posting, Transaction, check_prefix
+
+
+def canonical_json(body: Any) -> str:
+    """One text per meaning: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_hash(body: Mapping[str, Any]) -> str:
+    """The sha256 an idempotency claim stores: equal for equal bodies, whatever the key order."""
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def encode_cursor(position: Mapping[str, Any]) -> str:
+    """An opaque page cursor for a keyset position (`{"id": 42}`, `{"address": "a:b"}`)."""
+    return base64.urlsafe_b64encode(canonical_json(position).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The position a cursor encodes (None for the first page); a malformed one is refused."""
+    if cursor is None:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        raise ValidationError("malformed cursor", field_errors={"cursor": "malformed"}) from None
+    if not isinstance(decoded, dict):
+        raise ValidationError("malformed cursor", field_errors={"cursor": "malformed"})
+    return decoded
+
+
+def like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching addresses that start with `prefix` (a checked prefix holds no
+    '%' or '\\', so only '_' needs escaping)."""
+    check_prefix(prefix)
+    return prefix.replace("_", "\\_") + "%"
+
+
+def as_int(value: Any) -> int:
+    """A numeric column as an int of minor units (it is always integral)."""
+    if isinstance(value, Decimal):
+        assert value == value.to_integral_value(), value
+        return int(value)
+    return int(value)
+
+
+def transaction_from_row(row: Row[Any]) -> Transaction:
+    """A `Transaction` from a row selected with `sql.TX_COLUMNS`."""
+    postings = tuple(
+        Posting(source=s, destination=d, amount_minor=int(a), asset=asset)
+        for s, d, a, asset in (row.postings or [])
+    )
+    return Transaction(
+        id=int(row.id),
+        postings=postings,
+        reference=row.reference,
+        metadata={str(k): str(v) for k, v in (row.metadata or {}).items()},
+        effective_at=row.effective_at,
+        inserted_at=row.inserted_at,
+        reverted=bool(row.reverted),
+        reverts_tx_id=None if row.reverts_tx_id is None else int(row.reverts_tx_id),
+    )
