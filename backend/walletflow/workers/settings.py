@@ -32,7 +32,7 @@ from walletflow.workers.heartbeat import record_heartbeat
 from walletflow.workers.jobs_help import JOBS
 from walletflow.workers.outbox_relay import publish_outbox_age, relay_outbox
 from walletflow.workers.payout_saga import PayoutSagaRunner, check_lease_covers_calls
-from walletflow.workers.statements import rebuild_statements_job
+from walletflow.workers.statements import run_statements_rebuild
 from walletflow.workers.webhooks import deliver_due_webhooks
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,11 @@ async def publish_outbox_age_job(ctx: dict[str, Any]) -> dict[str, Any]:
     worker = resources(ctx)
     status = await publish_outbox_age(worker.engine, ctx["redis"], worker.config.outbox)
     return status.to_json()
+
+
+async def rebuild_statements_job(ctx: dict[str, Any], full: bool = False) -> dict[str, Any]:
+    """One statements rebuild (incremental unless `full`), progress into Redis."""
+    return await run_statements_rebuild(resources(ctx).engine, ctx["redis"], full=full)
 
 
 async def statements_tick(ctx: dict[str, Any]) -> dict[str, Any]:
