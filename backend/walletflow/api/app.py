@@ -77,6 +77,7 @@ def create_app(
         finally:
             if providers is None:
                 await registry.aclose()
+            await container.aclose()
             await resources.close()
 
     graphql = AuthGate(graphql_app(schema, graphql_ide=not settings.is_production))
