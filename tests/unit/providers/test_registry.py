@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from walletflow.domain.errors import NotFound, UnknownProvider, ValidationError
-from walletflow.providers.cli import DEV_SECRET
+from walletflow.entrypoints.sandbox_provider import DEV_SECRET
 from walletflow.providers.config import ProviderConfig, load_provider_configs
 from walletflow.providers.port import ProviderPort
 from walletflow.providers.registry import ProviderRegistry
