@@ -1,5 +1,5 @@
 """`python -m walletflow` is the `walletflow` command."""
 
-from walletflow.cli import run
+from walletflow.entrypoints.cli import run
 
 run()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from walletflow.cli import build_parser, main
+from walletflow.entrypoints.cli import build_parser, main
 
 
 def _walletflow(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -49,3 +51,24 @@ def test_unknown_sub_command_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as caught:
         main(["no-such-command"])
     assert caught.value.code == 2
+
+
+def test_every_sub_command_module_is_registered_and_lives_in_entrypoints() -> None:
+    import walletflow
+    import walletflow.entrypoints
+    from walletflow.entrypoints.cli import SUBCOMMANDS
+
+    package_dir = Path(walletflow.__file__).parent
+    entrypoints_dir = Path(walletflow.entrypoints.__file__).parent
+    defining = {
+        path
+        for path in package_dir.rglob("*.py")
+        if any(
+            isinstance(node, ast.FunctionDef) and node.name == "add_parser"
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+        )
+    }
+    assert {path.parent for path in defining} == {entrypoints_dir}
+    assert {path.stem for path in defining} == {
+        module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS
+    }

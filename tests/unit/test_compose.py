@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from walletflow import config
-from walletflow.cli import build_parser
+from walletflow.entrypoints.cli import build_parser
 
 COMPOSE = Path(__file__).resolve().parents[2] / "compose.yaml"
 REQUIRED_SERVICES = {"postgres", "redis", "api", "worker", "dashboard"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from walletflow.api.cli import DEFAULT_SCHEMA_FILE, schema_sdl
+from walletflow.entrypoints.graphql_schema import DEFAULT_SCHEMA_FILE, schema_sdl
 
 REGENERATE = "regenerate it with: walletflow graphql export-schema --output schema.graphql"
 

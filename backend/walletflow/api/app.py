@@ -11,7 +11,6 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -29,18 +28,14 @@ from walletflow.api.state import ApiState
 from walletflow.api.webhooks import provider_webhook
 from walletflow.bootstrap import build_container, open_resources
 from walletflow.config import Settings
+from walletflow.providers.config import providers_file
 from walletflow.providers.registry import ProviderRegistry
 from walletflow.service.catalog import build_registry
 from walletflow.service.clock import Clock
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PROVIDERS_FILE = Path(__file__).resolve().parents[3] / "seeds" / "providers.json"
 OAUTH_STATE_MAX_AGE_S = 600
-
-
-def providers_file() -> Path:
-    return Path(os.environ.get("PROVIDERS_FILE") or DEFAULT_PROVIDERS_FILE)
 
 
 def create_app(
@@ -82,6 +77,7 @@ def create_app(
         finally:
             if providers is None:
                 await registry.aclose()
+            await container.aclose()
             await resources.close()
 
     graphql = AuthGate(graphql_app(schema, graphql_ide=not settings.is_production))

@@ -13,8 +13,10 @@ import json
 import sys
 from typing import Any
 
+from walletflow.config import load_settings
 from walletflow.domain.errors import WalletflowError
 from walletflow.domain.principals import SYSTEM_CLI
+from walletflow.entrypoints.startup import started
 from walletflow.service.catalog import build_registry
 from walletflow.service.fields import FieldKind, FieldSpec
 from walletflow.service.registry import CommandSpec
@@ -106,24 +108,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 async def _execute(name: str, raw: dict[str, Any], key: str) -> int:
-    from walletflow.bootstrap import build_container
-    from walletflow.config import load_settings
-    from walletflow.db.engine import create_engine
-    from walletflow.db.migrate import upgrade_async
-    from walletflow.embedded import embedded_services
-
-    settings = load_settings()
-    with embedded_services(settings.data_dir, settings.database_url, "unused://") as (url, _):
-        await upgrade_async(url)
-        engine = create_engine(url, pool_size=2)
+    async with started(load_settings()) as container:
         try:
-            container = build_container(settings, engine)
             outcome = await container.bus.execute(name, raw, SYSTEM_CLI, key)
         except WalletflowError as error:
             print(json.dumps({"error": error.to_dict()}, default=str))
             return 1
-        finally:
-            await engine.dispose()
     print(json.dumps({"replayed": outcome.replayed, **outcome.result.to_json()}, default=str))
     sys.stdout.flush()
     return 0

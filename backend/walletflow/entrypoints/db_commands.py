@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from walletflow.config import load_settings
-from walletflow.embedded import embedded_services
+from walletflow.entrypoints.startup import services
 
 
 def add_parser(subparsers: Any) -> None:
@@ -20,11 +20,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    from walletflow.db.migrate import head_revision, upgrade
+    from walletflow.db.migrate import head_revision
 
-    settings = load_settings()
-    with embedded_services(settings.data_dir, settings.database_url, "unused://") as (url, _):
-        upgrade(url)
+    with services(load_settings()):
         print(f"database at revision {head_revision()}")
     return 0
 
@@ -32,8 +30,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 def _current(args: argparse.Namespace) -> int:
     from walletflow.db.migrate import current_revision, head_revision
 
-    settings = load_settings()
-    with embedded_services(settings.data_dir, settings.database_url, "unused://") as (url, _):
-        applied = asyncio.run(current_revision(url))
+    with services(load_settings(), migrate=False) as urls:
+        applied = asyncio.run(current_revision(urls.database_url))
         print(f"applied: {applied or '(none)'}  head: {head_revision()}")
     return 0

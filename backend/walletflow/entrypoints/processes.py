@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from walletflow.config import ConfigError, Settings, load_settings
-from walletflow.embedded import embedded_services
+from walletflow.entrypoints.startup import services
 
 log = logging.getLogger(__name__)
 
@@ -88,15 +88,10 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from walletflow.api.app import create_app
-    from walletflow.db.migrate import upgrade
 
     settings = load_settings()
     warn_if_open(settings)
-    with embedded_services(settings.data_dir, settings.database_url, settings.redis_url) as (
-        database_url,
-        redis_url,
-    ):
-        upgrade(database_url)
+    with services(settings, redis=True) as urls:
         common: dict[str, Any] = {
             "host": settings.host,
             "port": settings.port,
@@ -105,8 +100,8 @@ def _serve(args: argparse.Namespace) -> int:
             "access_log": False,
         }
         if args.workers > 1:
-            os.environ["DATABASE_URL"] = database_url
-            os.environ["REDIS_URL"] = redis_url
+            os.environ["DATABASE_URL"] = urls.database_url
+            os.environ["REDIS_URL"] = urls.redis_url
             uvicorn.run(
                 "walletflow.api.factory:app_from_environment",
                 factory=True,
@@ -114,47 +109,36 @@ def _serve(args: argparse.Namespace) -> int:
                 **common,
             )
         else:
-            uvicorn.run(create_app(settings, database_url, redis_url), **common)
+            uvicorn.run(create_app(settings, urls.database_url, urls.redis_url), **common)
     return 0
 
 
 def _worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
 
-    from walletflow.db.migrate import upgrade
     from walletflow.workers.settings import worker_settings
 
     settings = load_settings()
-    with embedded_services(settings.data_dir, settings.database_url, settings.redis_url) as (
-        database_url,
-        redis_url,
-    ):
-        upgrade(database_url)
-        os.environ["DATABASE_URL"] = database_url
-        os.environ["REDIS_URL"] = redis_url
+    with services(settings, redis=True) as urls:
+        os.environ["DATABASE_URL"] = urls.database_url
+        os.environ["REDIS_URL"] = urls.redis_url
         if not 1 <= args.max_jobs <= 1000:
             raise ConfigError("--max-jobs", "must be between 1 and 1000")
         if settings.log_level != "DEBUG":
             # arq logs every job start and result at INFO: several lines a second per worker.
             logging.getLogger("arq.worker").setLevel(logging.WARNING)
-        run_worker(worker_settings(redis_url, burst=args.burst, max_jobs=args.max_jobs))
+        run_worker(worker_settings(urls.redis_url, burst=args.burst, max_jobs=args.max_jobs))
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from walletflow.db.migrate import upgrade
-
     settings = load_settings()
     warn_if_open(settings)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     # Ctrl-C must stop everything even when started from a shell that ignored SIGINT.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    with embedded_services(settings.data_dir, settings.database_url, settings.redis_url) as (
-        database_url,
-        redis_url,
-    ):
-        upgrade(database_url)
-        child_env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    with services(settings, redis=True) as urls:
+        child_env = {**os.environ, "DATABASE_URL": urls.database_url, "REDIS_URL": urls.redis_url}
         commands = {
             "api": ["serve"],
             "worker": ["worker"],

@@ -267,7 +267,7 @@ def _manifest_check(
 async def _ledger_check(engine: AsyncEngine) -> Check:
     """`walletflow ledger verify --no-seal`: the hash chain from genesis, volumes = postings.
     Nothing is sealed, so the restored log stays the one the manifest describes."""
-    from walletflow.ledger.postgres import PostgresLedger
+    from walletflow.ledger.pg import PostgresLedger
 
     report = await PostgresLedger(engine).verify()
     return Check("ledger_verify", report.ok, report.to_json())

@@ -35,11 +35,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from walletflow.providers.config import ProviderConfig
 from walletflow.providers.port import (
     OutcomeStatus,
     PayoutRequest,
@@ -47,9 +48,6 @@ from walletflow.providers.port import (
     asset_currency,
 )
 from walletflow.providers.signing import SIGNATURE_HEADER, request_signing_body, sign
-
-if TYPE_CHECKING:
-    from walletflow.providers.registry import ProviderConfig
 
 # Reasons carried by UNKNOWN / FAILED outcomes produced here (stable strings the saga may test).
 REASON_TIMEOUT = "TIMEOUT"

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from walletflow.config import ConfigError
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_PROVIDERS_FILE = REPO_ROOT / "seeds" / "providers.json"
+from walletflow.providers.config import providers_file
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,7 @@ def load_worker_config(environ: Mapping[str, str] | None = None) -> WorkerConfig
     return WorkerConfig(
         saga=saga,
         outbox=outbox,
-        providers_file=Path(env.get("PROVIDERS_FILE") or DEFAULT_PROVIDERS_FILE),
+        providers_file=providers_file(env),
         callback_base_url=(env.get("PUBLIC_API_URL") or "").strip() or None,
         statements_interval_s=read.integer("STATEMENTS_INTERVAL_S", 5, 1, 3600),
     )

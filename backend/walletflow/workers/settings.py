@@ -2,37 +2,29 @@
 
 Every job is safe to run on several workers at once: the relay and the webhook sender claim
 rows with `FOR UPDATE SKIP LOCKED`, sagas are leased, and arq gives each cron tick to one worker.
-`on_startup` builds the process's resources (engine, command bus, provider registry, HTTP
-client) from the environment (DATABASE_URL, REDIS_URL, PROVIDERS_FILE, the SAGA_*/OUTBOX_*/
-WEBHOOK_* tunables) and `on_shutdown` closes them.
+`on_startup` reads the settings (DATABASE_URL, REDIS_URL, PROVIDERS_FILE, the SAGA_*/OUTBOX_*/
+WEBHOOK_* tunables) and has the composition root wire the process's resources
+(`bootstrap.open_worker`: engine, command bus, provider registry, HTTP client, saga runner);
+`on_shutdown` closes them.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import socket
 import time
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from arq import cron, func
 from arq.connections import RedisSettings
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from walletflow.bootstrap import Container, build_container
+from walletflow.bootstrap import WorkerResources, open_worker
 from walletflow.config import ConfigError, load_settings
-from walletflow.db.engine import create_engine
-from walletflow.ledger.pg import PostgresLedger
-from walletflow.providers.registry import ProviderRegistry
-from walletflow.workers.config import WorkerConfig, load_worker_config
+from walletflow.workers.config import load_worker_config
 from walletflow.workers.heartbeat import record_heartbeat
 from walletflow.workers.jobs_help import JOBS
 from walletflow.workers.outbox_relay import publish_outbox_age, relay_outbox
-from walletflow.workers.payout_saga import PayoutSagaRunner, check_lease_covers_calls
-from walletflow.workers.statements import rebuild_statements_job
+from walletflow.workers.statements import run_statements_rebuild
 from walletflow.workers.webhooks import deliver_due_webhooks
 
 log = logging.getLogger(__name__)
@@ -43,17 +35,6 @@ TICK_TIMEOUT_S = 150
 EVERY_SECOND = set(range(60))
 EVERY_FIVE_SECONDS = set(range(0, 60, 5))
 CONTEXT_KEY = "walletflow"
-
-
-@dataclass
-class WorkerResources:
-    config: WorkerConfig
-    engine: AsyncEngine
-    container: Container
-    providers: ProviderRegistry
-    http: httpx.AsyncClient
-    saga: PayoutSagaRunner
-    owner: str
 
 
 def resources(ctx: dict[str, Any]) -> WorkerResources:
@@ -68,39 +49,15 @@ async def startup(ctx: dict[str, Any]) -> None:
     database_url = settings.database_url or os.environ.get("DATABASE_URL")
     if not database_url:
         raise ConfigError("DATABASE_URL", "the worker needs a database")
-    engine = create_engine(database_url)
-    container = build_container(settings, engine)
-    providers = ProviderRegistry.from_file(config.providers_file)
-    check_lease_covers_calls(
-        config.saga, {name: providers.config(name).timeout_s for name in providers.names()}
-    )
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    saga = PayoutSagaRunner(
-        engine,
-        container.bus,
-        providers,
-        config.saga,
-        owner,
-        callback_base_url=config.callback_base_url,
-    )
-    ctx[CONTEXT_KEY] = WorkerResources(
-        config=config,
-        engine=engine,
-        container=container,
-        providers=providers,
-        http=httpx.AsyncClient(),
-        saga=saga,
-        owner=owner,
-    )
-    log.info("walletflow worker %s started: %s", owner, ", ".join(JOBS))
+    worker = open_worker(settings, config, database_url)
+    ctx[CONTEXT_KEY] = worker
+    log.info("walletflow worker %s started: %s", worker.owner, ", ".join(JOBS))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     found = ctx.pop(CONTEXT_KEY, None)
     if isinstance(found, WorkerResources):
-        await found.http.aclose()
-        await found.providers.aclose()
-        await found.engine.dispose()
+        await found.aclose()
 
 
 async def relay_outbox_job(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -133,17 +90,22 @@ async def publish_outbox_age_job(ctx: dict[str, Any]) -> dict[str, Any]:
     return status.to_json()
 
 
+async def rebuild_statements_job(ctx: dict[str, Any], full: bool = False) -> dict[str, Any]:
+    """One statements rebuild (incremental unless `full`), progress into Redis."""
+    return await run_statements_rebuild(resources(ctx).engine, ctx["redis"], full=full)
+
+
 async def statements_tick(ctx: dict[str, Any]) -> dict[str, Any]:
     return await rebuild_statements_job(ctx, full=False)
 
 
 async def seal_ledger(ctx: dict[str, Any]) -> int:
     """Chain what has committed since the last seal (one sealer at a time: an advisory lock;
-    a worker that finds it held returns 0). Only the built-in Postgres ledger has a chain."""
-    ledger = resources(ctx).container.ledger
-    if not isinstance(ledger, PostgresLedger):
+    a worker that finds it held returns 0). Only the built-in Postgres ledger has a sealer."""
+    sealer = resources(ctx).container.sealer
+    if sealer is None:
         return 0
-    return await ledger.seal()
+    return await sealer.seal()
 
 
 async def enqueue_full_statements_rebuild(redis: Any) -> str | None:

@@ -7,7 +7,8 @@ cron and after money events, fully on demand (`enqueue_full_statements_rebuild`;
 key `walletflow:statements:progress` as JSON `{"full", "state": "running" | "done" | "failed",
 "applied", "total", "updatedAt"}`; the final report is the job's result. A Redis lock makes a
 second job skip while one runs (instead of queueing behind the advisory lock); a run stopped by
-the rebuilder's batch bound is continued by the next tick.
+the rebuilder's batch bound is continued by the next tick. The arq job around it,
+`rebuild_statements_job`, is in `workers.settings` with the other jobs.
 """
 
 from __future__ import annotations
@@ -62,13 +63,6 @@ class ProgressRecorder:
             await redis.set(PROGRESS_KEY, json.dumps(self.document()), ex=PROGRESS_TTL_S)
         except RedisError as error:
             log.warning("statements progress not published: %s", error)
-
-
-async def rebuild_statements_job(ctx: dict[str, Any], full: bool = False) -> dict[str, Any]:
-    """arq job: one rebuild (incremental unless `full`), progress into Redis."""
-    from walletflow.workers.settings import resources
-
-    return await run_statements_rebuild(resources(ctx).engine, ctx["redis"], full=full)
 
 
 async def run_statements_rebuild(engine: AsyncEngine, redis: Any, *, full: bool) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from walletflow.bootstrap import Container, build_container
 from walletflow.config import load_settings
 from walletflow.db.engine import create_engine, plain_url, with_database
 from walletflow.domain.principals import SYSTEM_CLI
-from walletflow.ledger.postgres import PostgresLedger
+from walletflow.ledger.pg import PostgresLedger
 from walletflow.ops.backup import create_backup, restore_backup, verify_backup
 from walletflow.ops.errors import (
     BackupExists,

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from walletflow.providers.config import ProviderConfig
 from walletflow.providers.http_rail import HttpRailProvider
-from walletflow.providers.registry import ProviderConfig
 from walletflow.providers.sandbox import SandboxSettings, create_sandbox_app
 from walletflow.providers.serving import serve_in_thread
 

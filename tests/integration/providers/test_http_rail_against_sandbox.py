@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from tests.integration.providers.conftest import CURRENCIES, SECRET, rail_config
+from walletflow.providers.config import ProviderConfig
 from walletflow.providers.http_rail import (
     REASON_CURRENCY_NOT_SUPPORTED,
     REASON_IDEMPOTENCY_CONFLICT,
@@ -24,7 +25,7 @@ from walletflow.providers.http_rail import (
     HttpRailProvider,
 )
 from walletflow.providers.port import OutcomeStatus, PayoutRequest, ProviderPort
-from walletflow.providers.registry import ProviderConfig, ProviderRegistry
+from walletflow.providers.registry import ProviderRegistry
 from walletflow.providers.signing import SIGNATURE_HEADER, request_signing_body, sign
 
 

@@ -21,7 +21,8 @@ from walletflow.config import load_settings
 from walletflow.db.schema_service import holds
 from walletflow.db.schema_workers import payout_sagas
 from walletflow.domain.principals import SYSTEM_CLI, Principal
-from walletflow.providers.registry import ProviderConfig, ProviderRegistry
+from walletflow.providers.config import ProviderConfig
+from walletflow.providers.registry import ProviderRegistry
 from walletflow.providers.sandbox import SandboxSettings, create_sandbox_app
 from walletflow.providers.serving import serve_in_thread
 from walletflow.service.results import CommandOutcome

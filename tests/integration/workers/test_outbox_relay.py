@@ -156,7 +156,7 @@ async def test_consumers_deduplicate_by_event_id(wredis: Redis) -> None:
 
 
 def test_worker_help_lists_every_job(capsys: pytest.CaptureFixture[str]) -> None:
-    from walletflow.cli import main
+    from walletflow.entrypoints.cli import main
     from walletflow.workers.jobs_help import JOBS
 
     with pytest.raises(SystemExit) as exited:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from walletflow.entrypoints.numscript import check_command
 from walletflow.numscript import NumscriptRuntimeError, Program, compile_script
-from walletflow.numscript.cli import check_command
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "numscript"
 TEMPLATE_NAMES = (

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from walletflow.cli import build_parser, main
 from walletflow.domain.errors import ValidationError
+from walletflow.entrypoints.cli import build_parser, main
 from walletflow.providers.port import OutcomeStatus, PayoutRequest, ProviderOutcome
 from walletflow.providers.sandbox import Behaviour, Script
 

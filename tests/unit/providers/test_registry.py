@@ -10,13 +10,10 @@ from typing import Any
 import pytest
 
 from walletflow.domain.errors import NotFound, UnknownProvider, ValidationError
-from walletflow.providers.cli import DEV_SECRET
+from walletflow.entrypoints.sandbox_provider import DEV_SECRET
+from walletflow.providers.config import ProviderConfig, load_provider_configs
 from walletflow.providers.port import ProviderPort
-from walletflow.providers.registry import (
-    ProviderConfig,
-    ProviderRegistry,
-    load_provider_configs,
-)
+from walletflow.providers.registry import ProviderRegistry
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SEED = REPO_ROOT / "seeds" / "providers.json"

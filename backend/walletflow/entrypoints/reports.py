@@ -1,9 +1,10 @@
 """`walletflow seed demo`, `walletflow coa export|rebuild|drift` and
 `walletflow report trial-balance|alm|gates|statements`: JSON on stdout.
 
-Like `walletflow cmd`, each opens the configured database (an embedded PostgreSQL when
-DATABASE_URL is unset), applies migrations, and builds the container. Rebuilding the COA goes
-through the command registry (`rebuildCoa`), so it is recorded and idempotent like any command.
+Like `walletflow cmd`, each starts up through `entrypoints.startup.started`: the configured
+database (an embedded PostgreSQL when DATABASE_URL is unset), migrations, the container.
+Rebuilding the COA goes through the command registry (`rebuildCoa`), so it is recorded and
+idempotent like any command.
 Exit codes: 0 ok; 1 a red gate, drift, or a typed error (printed as {"error": …}).
 """
 
@@ -16,11 +17,16 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from walletflow.config import load_settings
 from walletflow.domain.errors import WalletflowError
+from walletflow.entrypoints.startup import started
 
-ContainerAction = Callable[[Any], Awaitable[tuple[int, Any]]]
+if TYPE_CHECKING:
+    from walletflow.bootstrap import Container
+
+ContainerAction = Callable[["Container"], Awaitable[tuple[int, Any]]]
 
 
 def add_parser(subparsers: Any) -> None:
@@ -69,28 +75,17 @@ def _with_container(action: ContainerAction) -> int:
 
 
 async def _run_with_container(action: ContainerAction) -> int:
-    from walletflow.bootstrap import build_container
-    from walletflow.config import load_settings
-    from walletflow.db.engine import create_engine
-    from walletflow.db.migrate import upgrade_async
-    from walletflow.embedded import embedded_services
-
-    settings = load_settings()
-    with embedded_services(settings.data_dir, settings.database_url, "unused://") as (url, _):
-        await upgrade_async(url)
-        engine = create_engine(url, pool_size=2)
+    async with started(load_settings()) as container:
         try:
-            code, body = await action(build_container(settings, engine))
+            code, body = await action(container)
         except WalletflowError as error:
             code, body = 1, {"error": error.to_dict()}
-        finally:
-            await engine.dispose()
     _print(body)
     return code
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
-    async def action(container: Any) -> tuple[int, Any]:
+    async def action(container: Container) -> tuple[int, Any]:
         from walletflow.seeds import seed_demo
 
         return 0, (await seed_demo(container)).to_json()
@@ -99,7 +94,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
 
 def _coa_export(args: argparse.Namespace) -> int:
-    async def action(container: Any) -> tuple[int, Any]:
+    async def action(container: Container) -> tuple[int, Any]:
         from walletflow.coa.store import export_loaded
 
         async with container.engine.connect() as connection:
@@ -116,7 +111,7 @@ def _coa_export(args: argparse.Namespace) -> int:
 
 
 def _coa_rebuild(args: argparse.Namespace) -> int:
-    async def action(container: Any) -> tuple[int, Any]:
+    async def action(container: Container) -> tuple[int, Any]:
         from walletflow.domain.principals import SYSTEM_CLI
 
         key = args.idempotency_key or f"cli-rebuild-coa-{uuid.uuid4()}"
@@ -127,7 +122,7 @@ def _coa_rebuild(args: argparse.Namespace) -> int:
 
 
 def _coa_drift(args: argparse.Namespace) -> int:
-    async def action(container: Any) -> tuple[int, Any]:
+    async def action(container: Container) -> tuple[int, Any]:
         from walletflow.coa.drift import coa_drift
 
         async with container.engine.connect() as connection:
@@ -138,7 +133,7 @@ def _coa_drift(args: argparse.Namespace) -> int:
 
 
 def _trial_balance(args: argparse.Namespace) -> int:
-    async def action(container: Any) -> tuple[int, Any]:
+    async def action(container: Container) -> tuple[int, Any]:
         from walletflow.reporting.balances import trial_balance
 
         async with container.engine.connect() as connection:
@@ -149,7 +144,7 @@ def _trial_balance(args: argparse.Namespace) -> int:
 
 
 def _alm(args: argparse.Namespace) -> int:
-    async def action(container: Any) -> tuple[int, Any]:
+    async def action(container: Container) -> tuple[int, Any]:
         from walletflow.reporting.balances import alm_view
 
         async with container.engine.connect() as connection:
@@ -160,7 +155,7 @@ def _alm(args: argparse.Namespace) -> int:
 
 
 def _gates(args: argparse.Namespace) -> int:
-    async def action(container: Any) -> tuple[int, Any]:
+    async def action(container: Container) -> tuple[int, Any]:
         from walletflow.reporting.gates import run_gates
 
         async with container.engine.begin() as connection:
@@ -172,7 +167,7 @@ def _gates(args: argparse.Namespace) -> int:
 
 
 def _statements(args: argparse.Namespace) -> int:
-    async def action(container: Any) -> tuple[int, Any]:
+    async def action(container: Container) -> tuple[int, Any]:
         from walletflow.reporting.statements import list_statement_lines
 
         async with container.engine.connect() as connection:

@@ -2,7 +2,8 @@
 
 Success prints a JSON document and exits 0; a typed error prints `{"error": {code, message,
 details}}` and exits 1. The database is DATABASE_URL, or the embedded PostgreSQL by default;
-LEDGER_BACKEND=formance points `post`, `revert`, `balances` and `tx` at Formance instead.
+LEDGER_BACKEND=formance points `post`, `revert`, `balances` and `tx` at Formance instead
+(`container.ledger`); `verify` always checks the built-in ledger's chain in the database.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from walletflow.config import LedgerBackend, Settings, load_settings
+from walletflow.config import load_settings
 from walletflow.domain.errors import Unavailable, ValidationError, WalletflowError
-from walletflow.embedded import embedded_services
-from walletflow.ledger.port import LedgerPort, Posting, PostRequest
+from walletflow.entrypoints.startup import started
+from walletflow.ledger.port import Posting, PostRequest
+
+if TYPE_CHECKING:
+    from walletflow.bootstrap import Container
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -114,13 +117,17 @@ def _emit(document: Any) -> None:
     print(json.dumps(document, indent=2, sort_keys=True, default=str))
 
 
-def _run(
-    args: argparse.Namespace, work: Callable[[Settings, str], Coroutine[Any, Any, Any]]
-) -> int:
+def _run(work: Callable[[Container], Awaitable[Any]]) -> int:
+    """Run `work` on the container (`container.ledger` is the configured backend); print its
+    JSON document, or the typed error."""
     settings = load_settings()
+
+    async def run() -> Any:
+        async with started(settings, migrate=False) as container:
+            return await work(container)
+
     try:
-        with embedded_services(settings.data_dir, settings.database_url, "unused://") as (url, _):
-            document = asyncio.run(work(settings, url))
+        document = asyncio.run(run())
     except WalletflowError as error:
         _emit({"error": error.to_dict()})
         return EXIT_FAILED
@@ -133,30 +140,8 @@ def _run(
     return EXIT_OK
 
 
-@asynccontextmanager
-async def _ledger(settings: Settings, url: str) -> AsyncIterator[LedgerPort]:
-    if settings.ledger_backend is LedgerBackend.FORMANCE:
-        from walletflow.ledger.formance import FormanceLedger
-
-        assert settings.formance_url is not None
-        formance = FormanceLedger(settings.formance_url, settings.formance_ledger)
-        try:
-            yield formance
-        finally:
-            await formance.aclose()
-        return
-    from walletflow.db.engine import create_engine
-    from walletflow.ledger.pg import PostgresLedger
-
-    engine = create_engine(url, pool_size=2)
-    try:
-        yield PostgresLedger(engine)
-    finally:
-        await engine.dispose()
-
-
 def _post(args: argparse.Namespace) -> int:
-    async def work(settings: Settings, url: str) -> Any:
+    async def work(container: Container) -> Any:
         if args.postings is not None:
             raw = _json_arg(args.postings, "postings")
             if not isinstance(raw, list):
@@ -183,58 +168,47 @@ def _post(args: argparse.Namespace) -> int:
             effective_at=_time_arg(args.effective_at, "effective-at"),
             dry_run=args.dry_run,
         )
-        async with _ledger(settings, url) as ledger:
-            return (await ledger.post(request)).to_json()
+        return (await container.ledger.post(request)).to_json()
 
-    return _run(args, work)
+    return _run(work)
 
 
 def _revert(args: argparse.Namespace) -> int:
-    async def work(settings: Settings, url: str) -> Any:
+    async def work(container: Container) -> Any:
         metadata = _strings(_json_arg(args.metadata, "metadata"), "metadata")
-        async with _ledger(settings, url) as ledger:
-            result = await ledger.revert(
-                args.tx_id, idempotency_key=args.idempotency_key, metadata=metadata
-            )
-            return result.to_json()
+        result = await container.ledger.revert(
+            args.tx_id, idempotency_key=args.idempotency_key, metadata=metadata
+        )
+        return result.to_json()
 
-    return _run(args, work)
+    return _run(work)
 
 
 def _balances(args: argparse.Namespace) -> int:
-    async def work(settings: Settings, url: str) -> Any:
-        async with _ledger(settings, url) as ledger:
-            return await ledger.balances(
-                accounts=args.account,
-                prefix=args.prefix,
-                asset=args.asset,
-                at=_time_arg(args.at, "at"),
-                effective_at=_time_arg(args.effective_at, "effective-at"),
-            )
+    async def work(container: Container) -> Any:
+        return await container.ledger.balances(
+            accounts=args.account,
+            prefix=args.prefix,
+            asset=args.asset,
+            at=_time_arg(args.at, "at"),
+            effective_at=_time_arg(args.effective_at, "effective-at"),
+        )
 
-    return _run(args, work)
+    return _run(work)
 
 
 def _tx(args: argparse.Namespace) -> int:
-    async def work(settings: Settings, url: str) -> Any:
-        async with _ledger(settings, url) as ledger:
-            return (await ledger.get_transaction(args.tx_id)).to_json()
+    async def work(container: Container) -> Any:
+        return (await container.ledger.get_transaction(args.tx_id)).to_json()
 
-    return _run(args, work)
+    return _run(work)
 
 
 def _verify(args: argparse.Namespace) -> int:
-    async def work(settings: Settings, url: str) -> Any:
-        from walletflow.db.engine import create_engine
-        from walletflow.ledger.pg import PostgresLedger
-
-        engine = create_engine(url, pool_size=2)
-        try:
-            ledger = PostgresLedger(engine)
-            sealed = 0 if args.no_seal else await ledger.seal()
-            report = await ledger.verify()
-        finally:
-            await engine.dispose()
+    async def work(container: Container) -> Any:
+        chain = container.hash_chain
+        sealed = 0 if args.no_seal else await chain.seal()
+        report = await chain.verify()
         return {"sealedNow": sealed, **report.to_json()}
 
-    return _run(args, work)
+    return _run(work)

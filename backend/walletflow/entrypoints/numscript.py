@@ -164,7 +164,7 @@ def _meta(raw: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Standalone entry (`python -m walletflow.numscript.cli run ...`)."""
+    """Standalone entry (`python -m walletflow.entrypoints.numscript run ...`)."""
     parser = argparse.ArgumentParser(prog="walletflow")
     add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["numscript", *(argv if argv is not None else sys.argv[1:])])

@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walletflow.config import load_settings
 from walletflow.domain.errors import WalletflowError
-from walletflow.embedded import embedded_services
+from walletflow.entrypoints.startup import started
+
+if TYPE_CHECKING:
+    from walletflow.bootstrap import Container
 
 MAX_TTL_DAYS = 3650
 EXIT_REFUSED = 1
@@ -35,20 +39,21 @@ def add_parser(subparsers: Any) -> None:
     listing.set_defaults(func=_list)
 
 
-def _run(work: Any) -> int:
-    settings = load_settings()
-    with embedded_services(settings.data_dir, settings.database_url, "unused://") as (url, _):
-        try:
-            asyncio.run(work(url))
-        except WalletflowError as error:
-            print(json.dumps({"error": error.to_dict()}))
-            return EXIT_REFUSED
+def _run(work: Callable[[Container], Awaitable[None]]) -> int:
+    async def run() -> None:
+        async with started(load_settings(), migrate=False) as container:
+            await work(container)
+
+    try:
+        asyncio.run(run())
+    except WalletflowError as error:
+        print(json.dumps({"error": error.to_dict()}))
+        return EXIT_REFUSED
     return 0
 
 
 def _create(args: argparse.Namespace) -> int:
     from walletflow.api.auth.api_keys import ApiKeyRole, create_api_key
-    from walletflow.db.engine import create_engine
 
     now = datetime.now(UTC)
     expires_at = None
@@ -58,21 +63,17 @@ def _create(args: argparse.Namespace) -> int:
             return EXIT_REFUSED
         expires_at = now + timedelta(days=args.ttl_days)
 
-    async def work(url: str) -> None:
-        engine = create_engine(url)
-        try:
-            async with engine.begin() as connection:
-                created = await create_api_key(
-                    connection,
-                    role=ApiKeyRole(args.role),
-                    merchant_id=args.merchant,
-                    label=args.label,
-                    created_by="cli",
-                    now=now,
-                    expires_at=expires_at,
-                )
-        finally:
-            await engine.dispose()
+    async def work(container: Container) -> None:
+        async with container.engine.begin() as connection:
+            created = await create_api_key(
+                connection,
+                role=ApiKeyRole(args.role),
+                merchant_id=args.merchant,
+                label=args.label,
+                created_by="cli",
+                now=now,
+                expires_at=expires_at,
+            )
         print(json.dumps({"keyId": created.key.key_id, "token": created.token}))
 
     return _run(work)
@@ -80,15 +81,10 @@ def _create(args: argparse.Namespace) -> int:
 
 def _revoke(args: argparse.Namespace) -> int:
     from walletflow.api.auth.api_keys import revoke_api_key
-    from walletflow.db.engine import create_engine
 
-    async def work(url: str) -> None:
-        engine = create_engine(url)
-        try:
-            async with engine.begin() as connection:
-                key = await revoke_api_key(connection, args.key_id, datetime.now(UTC))
-        finally:
-            await engine.dispose()
+    async def work(container: Container) -> None:
+        async with container.engine.begin() as connection:
+            key = await revoke_api_key(connection, args.key_id, datetime.now(UTC))
         revoked = key.revoked_at.isoformat() if key.revoked_at else None
         print(json.dumps({"keyId": key.key_id, "revokedAt": revoked}))
 
@@ -97,15 +93,10 @@ def _revoke(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from walletflow.api.auth.api_keys import list_api_keys
-    from walletflow.db.engine import create_engine
 
-    async def work(url: str) -> None:
-        engine = create_engine(url)
-        try:
-            async with engine.connect() as connection:
-                keys = await list_api_keys(connection)
-        finally:
-            await engine.dispose()
+    async def work(container: Container) -> None:
+        async with container.engine.connect() as connection:
+            keys = await list_api_keys(connection)
         for key in keys:
             print(
                 json.dumps(

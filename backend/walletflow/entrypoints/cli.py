@@ -1,34 +1,48 @@
 """The `walletflow` command: one entry point for every process and operator tool.
 
-Each sub-command module exposes `add_parser(subparsers)`; handlers take the parsed namespace and
-return an exit code. A configuration error prints one line and exits 2, never a traceback.
+Each sub-command module of `walletflow.entrypoints` exposes `add_parser(subparsers)`; handlers
+take the parsed namespace and return an exit code. Each starts up through
+`entrypoints.startup`. A configuration error prints one line and exits 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from walletflow import __version__
 from walletflow.config import ConfigError
-
-# Sub-command modules, in the order `walletflow --help` lists them.
-SUBCOMMAND_MODULES = (
-    "walletflow.entrypoints.processes",
-    "walletflow.entrypoints.db_commands",
-    "walletflow.providers.cli",
-    "walletflow.numscript.cli",
-    "walletflow.api.cli",
-    "walletflow.api.auth.cli",
-    "walletflow.workers.cli",
-    "walletflow.entrypoints.cmd",
-    "walletflow.ledger.cli",
-    "walletflow.reporting.cli",
-    "walletflow.entrypoints.backup",
+from walletflow.entrypoints import (
+    apikeys,
+    backup,
+    cmd,
+    db_commands,
+    graphql_schema,
+    ledger,
+    numscript,
+    outbox,
+    processes,
+    reports,
+    sandbox_provider,
 )
+
+SUBCOMMANDS: tuple[ModuleType, ...] = (
+    processes,
+    db_commands,
+    sandbox_provider,
+    numscript,
+    graphql_schema,
+    apikeys,
+    outbox,
+    cmd,
+    ledger,
+    reports,
+    backup,
+)
+"""The sub-command modules, in the order `walletflow --help` lists them."""
 
 EXIT_CONFIG_ERROR = 2
 
@@ -40,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"walletflow {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in SUBCOMMAND_MODULES:
-        importlib.import_module(module_name).add_parser(subparsers)
+    for module in SUBCOMMANDS:
+        module.add_parser(subparsers)
     return parser
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from walletflow.config import load_settings
-from walletflow.embedded import embedded_services
+from walletflow.entrypoints.startup import started
+
+if TYPE_CHECKING:
+    from walletflow.bootstrap import Container
 
 EXIT_NOT_FOUND = 1
 
@@ -34,45 +38,36 @@ def add_parser(subparsers: Any) -> None:
     redeliver.set_defaults(func=_redeliver)
 
 
+async def _with_container(work: Callable[[Container], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    async with started(load_settings(), migrate=False) as container:
+        return await work(container)
+
+
 def _status(args: argparse.Namespace) -> int:
-    from walletflow.db.engine import create_engine
     from walletflow.workers.outbox_relay import outbox_status
     from walletflow.workers.payout_saga import saga_counts
 
-    async def read(url: str) -> dict[str, Any]:
-        engine = create_engine(url, pool_size=1)
-        try:
-            async with engine.connect() as connection:
-                status = await outbox_status(connection)
-                sagas = await saga_counts(connection)
-        finally:
-            await engine.dispose()
+    async def read(container: Container) -> dict[str, Any]:
+        async with container.engine.connect() as connection:
+            status = await outbox_status(connection)
+            sagas = await saga_counts(connection)
         return {**status.to_json(), "sagas": sagas}
 
-    settings = load_settings()
-    with embedded_services(settings.data_dir, settings.database_url, "unused://") as (url, _):
-        print(json.dumps(asyncio.run(read(url)), sort_keys=True))
+    print(json.dumps(asyncio.run(_with_container(read)), sort_keys=True))
     return 0
 
 
 def _redeliver(args: argparse.Namespace) -> int:
-    from walletflow.db.engine import create_engine
     from walletflow.domain.errors import NotFound
     from walletflow.workers.webhooks import redeliver
 
-    async def run(url: str) -> dict[str, Any]:
-        engine = create_engine(url, pool_size=1)
-        try:
-            report = await redeliver(engine, args.event_id, stream=not args.webhooks_only)
-        finally:
-            await engine.dispose()
+    async def run(container: Container) -> dict[str, Any]:
+        report = await redeliver(container.engine, args.event_id, stream=not args.webhooks_only)
         return report.to_json()
 
-    settings = load_settings()
-    with embedded_services(settings.data_dir, settings.database_url, "unused://") as (url, _):
-        try:
-            print(json.dumps(asyncio.run(run(url)), sort_keys=True))
-        except NotFound as error:
-            print(json.dumps({"error": error.to_dict()}, sort_keys=True))
-            return EXIT_NOT_FOUND
+    try:
+        print(json.dumps(asyncio.run(_with_container(run)), sort_keys=True))
+    except NotFound as error:
+        print(json.dumps({"error": error.to_dict()}, sort_keys=True))
+        return EXIT_NOT_FOUND
     return 0
