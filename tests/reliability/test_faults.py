@@ -37,12 +37,12 @@ from walletflow.db.engine import create_engine
 from walletflow.db.schema_ledger import ledger_transactions
 from walletflow.db.schema_service import outbox
 from walletflow.embedded import free_port, start_postgres
+from walletflow.views.outbox import outbox_status
 from walletflow.workers.config import OutboxConfig
 from walletflow.workers.outbox_relay import (
     OUTBOX_AGE_EVENT,
     STREAM_KEY,
     is_new_event,
-    outbox_status,
     relay_outbox,
 )
 

@@ -53,6 +53,11 @@ def segment(value: str, field: str) -> str:
     return value
 
 
+def merchant_prefix(merchant_id: str) -> str:
+    """The prefix of every account of one merchant (its wallets, holds and reserves)."""
+    return f"merchants:{merchant_id}:"
+
+
 def merchant_available(merchant_id: str, currency: str) -> str:
     return f"merchants:{merchant_id}:{currency}:available"
 

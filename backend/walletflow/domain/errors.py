@@ -151,3 +151,11 @@ class StaleSignature(Unauthenticated):
     """A correctly signed message whose timestamp is outside the tolerance (replay or skew)."""
 
     code = "STALE_SIGNATURE"
+
+
+class UnsupportedByLedgerBackend(WalletflowError):
+    """A read of the built-in ledger's own tables (postings, reporting) asked of a deployment
+    whose ledger is another one (`LEDGER_BACKEND=formance`): it would answer nothing, so it
+    refuses instead."""
+
+    code = "UNSUPPORTED_BY_LEDGER_BACKEND"

@@ -39,6 +39,11 @@ class Principal:
     def is_staff(self) -> bool:
         return self.role in {Role.ADMIN, Role.OPERATOR, Role.SYSTEM}
 
+    @property
+    def is_admin(self) -> bool:
+        """Admins, and walletflow itself (the CLI an operator runs on the server)."""
+        return self.role in {Role.ADMIN, Role.SYSTEM}
+
 
 SYSTEM_CLI = Principal(Role.SYSTEM, "cli")
 SYSTEM_SAGA = Principal(Role.SYSTEM, "saga")

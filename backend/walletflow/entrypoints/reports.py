@@ -134,10 +134,12 @@ def _coa_drift(args: argparse.Namespace) -> int:
 
 def _trial_balance(args: argparse.Namespace) -> int:
     async def action(container: Container) -> tuple[int, Any]:
-        from walletflow.reporting.balances import trial_balance
+        from walletflow.views.reports import trial_balance
+        from walletflow.views.visibility import EVERYTHING
 
+        backend = container.settings.ledger_backend
         async with container.engine.connect() as connection:
-            balance = await trial_balance(connection, args.asset)
+            balance = await trial_balance(connection, EVERYTHING, backend, args.asset)
         return 0, balance.to_json()
 
     return _with_container(action)
@@ -145,10 +147,12 @@ def _trial_balance(args: argparse.Namespace) -> int:
 
 def _alm(args: argparse.Namespace) -> int:
     async def action(container: Container) -> tuple[int, Any]:
-        from walletflow.reporting.balances import alm_view
+        from walletflow.views.reports import alm
+        from walletflow.views.visibility import EVERYTHING
 
+        backend = container.settings.ledger_backend
         async with container.engine.connect() as connection:
-            view = await alm_view(connection)
+            view = await alm(connection, EVERYTHING, backend)
         return 0, view.to_json()
 
     return _with_container(action)
@@ -156,10 +160,12 @@ def _alm(args: argparse.Namespace) -> int:
 
 def _gates(args: argparse.Namespace) -> int:
     async def action(container: Container) -> tuple[int, Any]:
-        from walletflow.reporting.gates import run_gates
+        from walletflow.views.reports import run_gates
+        from walletflow.views.visibility import EVERYTHING
 
+        backend = container.settings.ledger_backend
         async with container.engine.begin() as connection:
-            results = await run_gates(connection, container.templates)
+            results = await run_gates(connection, EVERYTHING, backend, container.templates)
         ok = all(result.ok for result in results)
         return (0 if ok else 1), {"ok": ok, "gates": [result.to_json() for result in results]}
 
@@ -168,11 +174,19 @@ def _gates(args: argparse.Namespace) -> int:
 
 def _statements(args: argparse.Namespace) -> int:
     async def action(container: Container) -> tuple[int, Any]:
-        from walletflow.reporting.statements import list_statement_lines
+        from walletflow.views.reports import statement_lines
+        from walletflow.views.visibility import EVERYTHING
 
+        backend = container.settings.ledger_backend
         async with container.engine.connect() as connection:
-            page = await list_statement_lines(
-                connection, args.merchant_id, args.currency, args.cursor, args.limit
+            page = await statement_lines(
+                connection,
+                EVERYTHING,
+                backend,
+                args.merchant_id,
+                args.currency,
+                args.cursor,
+                args.limit,
             )
         return 0, page.to_json()
 

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from walletflow import __version__
 from walletflow.db.engine import create_engine, with_database
 from walletflow.domain.errors import ValidationError
+from walletflow.ledger.templates import TemplateCatalog
 from walletflow.ops.errors import (
     BackupExists,
     DatabaseExists,
@@ -51,7 +52,6 @@ from walletflow.ops.manifest import (
     read_state,
 )
 from walletflow.ops.pg_tools import find_tool, libpq_target, run_tool, server_major
-from walletflow.service.templates import TemplateCatalog
 
 PARTIAL_SUFFIX = ".partial"
 MAINTENANCE_DATABASE = "postgres"

@@ -30,7 +30,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from walletflow.domain.accounts import segment
+from walletflow.db.sql import like_escape
+from walletflow.domain.accounts import merchant_prefix, segment
 from walletflow.domain.errors import ValidationError
 from walletflow.money import Asset
 
@@ -320,11 +321,6 @@ class StatementPage:
         return {"lines": [line.to_json() for line in self.lines], "nextCursor": self.next_cursor}
 
 
-def like_escape(value: str) -> str:
-    """`value` as a literal LIKE prefix (ids may contain `_`, a LIKE wildcard)."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"seq": seq}).encode()).decode()
 
@@ -441,7 +437,7 @@ async def wallet_balances(
     available, the sum of its open payout holds, and its rolling reserve."""
     segment(merchant_id, "merchantId")
     asset = str(Asset.of(currency))
-    prefix = like_escape(f"merchants:{merchant_id}:{currency}:")
+    prefix = like_escape(f"{merchant_prefix(merchant_id)}{currency}:")
     row = (
         await connection.execute(
             text(

@@ -73,26 +73,35 @@ class CommandSpec:
         return self.command_type(**values)
 
 
-def authorize(spec: CommandSpec, principal: Principal, values: Mapping[str, Any]) -> None:
-    """Raise `Forbidden` unless `principal` may run `spec` with these values."""
+def _refusal(spec: CommandSpec, principal: Principal) -> str | None:
+    """Why `principal`'s role may not run `spec` at all, or None when it may (a merchant
+    still only on its own merchant id: see `authorize`)."""
     role = principal.role
     if role is Role.ANALYST:
-        raise Forbidden("analysts have read-only access")
+        return "analysts have read-only access"
     if spec.permission is Permission.ADMIN:
-        if role not in {Role.ADMIN, Role.SYSTEM}:
-            raise Forbidden(f"{spec.name} needs the admin role")
-        return
+        return None if principal.is_admin else f"{spec.name} needs the admin role"
     if spec.permission is Permission.OPERATOR:
-        if not principal.is_staff:
-            raise Forbidden(f"{spec.name} is for operators")
-        return
-    if role is Role.MERCHANT:
+        return None if principal.is_staff else f"{spec.name} is for operators"
+    if role is Role.MERCHANT or principal.is_staff:
+        return None
+    return f"{spec.name} is not allowed for role {role.value}"
+
+
+def may_run(spec: CommandSpec, principal: Principal) -> bool:
+    """Whether `principal`'s role may run `spec` at all (for the command metadata and forms)."""
+    return _refusal(spec, principal) is None
+
+
+def authorize(spec: CommandSpec, principal: Principal, values: Mapping[str, Any]) -> None:
+    """Raise `Forbidden` unless `principal` may run `spec` with these values."""
+    refusal = _refusal(spec, principal)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    if principal.role is Role.MERCHANT:
         assert spec.merchant_field is not None
         if values.get(spec.merchant_field) != principal.merchant_id:
             raise Forbidden(f"{spec.name}: merchants act only on their own wallets")
-        return
-    if not principal.is_staff:
-        raise Forbidden(f"{spec.name} is not allowed for role {role.value}")
 
 
 class Registry:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from walletflow.workers.outbox_relay import OutboxStatus, outbox_status
+from walletflow.views.outbox import OutboxStatus, outbox_status
 from walletflow.workers.payout_saga import saga_counts
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from walletflow.db.schema_service import merchants, outbox
 from walletflow.db.schema_workers import webhook_deliveries
+from walletflow.views.outbox import OutboxStatus, outbox_status
 from walletflow.workers.config import OutboxConfig
 from walletflow.workers.payout_saga import start_sagas
 
@@ -52,23 +53,6 @@ DEDUP_KEY_PREFIX = "walletflow:seen"
 DEDUP_TTL_S = 7 * 24 * 3600
 """How long a consumer remembers an event id; far longer than any redelivery delay."""
 STATUS_TTL_S = 300
-
-
-@dataclass(frozen=True)
-class OutboxStatus:
-    pending: int
-    """Events not yet relayed to the stream."""
-    oldest_age_s: float
-    """Age of the oldest unrelayed event in seconds; 0 when none is pending."""
-    dead_lettered: int
-    """Merchant webhook deliveries given up on (redeliver them from the dashboard or CLI)."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pending": self.pending,
-            "oldestAgeS": self.oldest_age_s,
-            "deadLettered": self.dead_lettered,
-        }
 
 
 @dataclass
@@ -89,32 +73,6 @@ class RelayReport:
             "eventTypes": dict(self.event_types),
             "error": self.error,
         }
-
-
-async def outbox_status(connection: AsyncConnection) -> OutboxStatus:
-    """The outbox's health for the API, the metric and the `outbox.age` event."""
-    pending_row = (
-        await connection.execute(
-            select(
-                func.count(),
-                func.coalesce(
-                    func.greatest(
-                        0.0, func.extract("epoch", func.now() - func.min(outbox.c.created_at))
-                    ),
-                    0.0,
-                ),
-            ).where(outbox.c.published_at.is_(None))
-        )
-    ).one()
-    dead_lettered = (
-        await connection.execute(
-            select(func.count()).where(webhook_deliveries.c.dead_lettered_at.is_not(None))
-        )
-    ).scalar_one()
-    pending = int(pending_row[0])
-    age_s = round(float(pending_row[1]), 3) if pending else 0.0
-    assert pending >= 0 and age_s >= 0.0
-    return OutboxStatus(pending=pending, oldest_age_s=age_s, dead_lettered=int(dead_lettered))
 
 
 def stream_fields(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.workers.conftest import FAST_OUTBOX, Run, reserve, saga_state
 from walletflow.db.schema_service import outbox
+from walletflow.views.outbox import outbox_status
 from walletflow.workers.config import OutboxConfig
 from walletflow.workers.metrics import collect_metrics
 from walletflow.workers.outbox_relay import (
@@ -22,7 +23,6 @@ from walletflow.workers.outbox_relay import (
     OUTBOX_STATUS_KEY,
     STREAM_KEY,
     is_new_event,
-    outbox_status,
     publish_outbox_age,
     relay_outbox,
 )

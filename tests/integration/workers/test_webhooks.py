@@ -29,7 +29,8 @@ from walletflow.db.schema_workers import webhook_deliveries
 from walletflow.domain.errors import NotFound
 from walletflow.providers.serving import serve_in_thread
 from walletflow.providers.signing import SIGNATURE_HEADER, verify
-from walletflow.workers.outbox_relay import outbox_status, relay_outbox
+from walletflow.views.outbox import outbox_status
+from walletflow.workers.outbox_relay import relay_outbox
 from walletflow.workers.statements import LOCK_KEY, PROGRESS_KEY, run_statements_rebuild
 from walletflow.workers.webhooks import (
     EVENT_ID_HEADER,

@@ -11,8 +11,9 @@ import strawberry
 from walletflow.api.graphql.loaders import Loaders
 from walletflow.api.state import ApiState
 from walletflow.bootstrap import Container
-from walletflow.domain.errors import Forbidden, Unauthenticated
-from walletflow.domain.principals import Principal, Role
+from walletflow.domain.errors import Unauthenticated
+from walletflow.domain.principals import Principal
+from walletflow.views.visibility import Visibility
 
 
 @dataclass
@@ -22,9 +23,12 @@ class GraphQLContext:
     credentials: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {})
     """The headers and cookies the caller authenticated with (re-checked by subscriptions)."""
     loaders: Loaders = field(init=False)
+    visibility: Visibility = field(init=False)
+    """What the principal may read: every resolver passes it to its view."""
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.state.container)
+        self.visibility = Visibility(self.principal)
 
     @property
     def container(self) -> Container:
@@ -37,25 +41,6 @@ class GraphQLContext:
         now = await self.state.authenticator.principal(headers, cookies)
         if now != self.principal:
             raise Unauthenticated("credentials changed; reconnect")
-
-    def require_staff_or_analyst(self) -> None:
-        if self.principal.role is Role.MERCHANT:
-            raise Forbidden("merchants see only their own wallets, holds and transactions")
-
-    def require_admin(self) -> None:
-        if self.principal.role not in {Role.ADMIN, Role.SYSTEM}:
-            raise Forbidden("this needs the admin role")
-
-    def merchant_scope(self, requested: str | None) -> str | None:
-        """The merchant a read is limited to: a merchant's own id (asking for another one is
-        Forbidden); for staff and analysts, whatever they asked for (None = all)."""
-        own = self.principal.merchant_id
-        if self.principal.role is Role.MERCHANT:
-            assert own is not None
-            if requested is not None and requested != own:
-                raise Forbidden("merchants see only their own data")
-            return own
-        return requested
 
 
 Info: TypeAlias = strawberry.Info[GraphQLContext, None]

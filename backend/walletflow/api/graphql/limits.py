@@ -20,7 +20,7 @@ from graphql import (
     ValidationRule,
 )
 
-from walletflow.api.graphql.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from walletflow.views.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_FRAGMENT_NESTING = 32
 PAGINATED_ARGUMENT = "first"

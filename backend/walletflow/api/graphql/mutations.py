@@ -200,7 +200,7 @@ async def create_api_key(
     context = info.context
 
     async def work() -> CreatedApiKey:
-        context.require_admin()
+        context.visibility.require_admin()
         try:
             key_role = api_keys.ApiKeyRole(role)
         except ValueError:
@@ -227,7 +227,7 @@ async def revoke_api_key(info: Info, key_id: str) -> CreatedApiKey | ApiKeyInfo 
     context = info.context
 
     async def work() -> ApiKeyInfo:
-        context.require_admin()
+        context.visibility.require_admin()
         async with context.container.engine.begin() as connection:
             key = await api_keys.revoke_api_key(connection, key_id, context.container.clock.now())
         return key_info(key)

@@ -1,20 +1,18 @@
 # mypy: disable-error-code="untyped-decorator"
 # (strawberry.field(description=...) is typed as returning Any; the resolvers are typed.)
-"""Operations reads for the console: command counts, the provider-event log, access lists."""
+"""Operations reads for the console: command counts, the provider-event log, access lists
+(thin translations of `walletflow.views.commands` and `views.provider_events`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import strawberry
-from sqlalchemy import desc, func, select
 
 from walletflow.api.graphql.context import Info
-from walletflow.db.schema_service import command_log, provider_events
 from walletflow.service.access_lists import load_access_lists
-
-MAX_WINDOW_S = 366 * 24 * 3600
-MAX_PROVIDER_EVENTS = 200
+from walletflow.views import commands as command_views
+from walletflow.views import provider_events as provider_event_views
 
 
 @strawberry.type(description="Commands recorded in a recent window (the command log).")
@@ -47,44 +45,27 @@ class OperationsQuery:
     @strawberry.field(description="Completed and failed commands over the last `windowS` seconds.")
     async def command_stats(self, info: Info, window_s: int = 86_400) -> CommandStats:
         context = info.context
-        context.require_staff_or_analyst()
-        window_s = max(1, min(window_s, MAX_WINDOW_S))
-        since = context.container.clock.now() - timedelta(seconds=window_s)
-        c = command_log.c
-        statement = select(
-            func.count().filter(c.status == "completed"), func.count().filter(c.status == "failed")
-        ).where(c.created_at >= since)
-        async with context.container.engine.connect() as connection:
-            posted, failed = (await connection.execute(statement)).one()
-        return CommandStats(since=since, posted=int(posted), failed=int(failed))
+        container = context.container
+        async with container.engine.connect() as connection:
+            stats = await command_views.command_stats(
+                connection, context.visibility, container.clock, window_s
+            )
+        return CommandStats(since=stats.since, posted=stats.posted, failed=stats.failed)
 
     @strawberry.field(description="Provider webhook facts, newest first (bounded).")
     async def provider_events(self, info: Info, first: int = 50) -> list[ProviderEventInfo]:
         context = info.context
-        context.require_staff_or_analyst()
-        p = provider_events.c
-        statement = (
-            select(
-                p.provider,
-                p.provider_reference,
-                p.event_type,
-                p.event_id,
-                p.response,
-                p.deliveries,
-                p.received_at,
-            )
-            .order_by(desc(p.id))
-            .limit(max(1, min(first, MAX_PROVIDER_EVENTS)))
-        )
         async with context.container.engine.connect() as connection:
-            rows = (await connection.execute(statement)).all()
+            rows = await provider_event_views.list_provider_events(
+                connection, context.visibility, first
+            )
         return [
             ProviderEventInfo(
                 provider=row.provider,
                 provider_reference=row.provider_reference,
                 event_type=row.event_type,
                 event_id=row.event_id,
-                status=str(row.response.get("status", "")),
+                status=row.status,
                 deliveries=row.deliveries,
                 received_at=row.received_at,
             )
@@ -94,7 +75,7 @@ class OperationsQuery:
     @strawberry.field(description="Admins: the operator and admin allowlists in force.")
     async def access_lists(self, info: Info) -> AccessListsInfo:
         context = info.context
-        context.require_admin()
+        context.visibility.require_admin()
         settings = context.container.settings
         async with context.container.engine.connect() as connection:
             lists = await load_access_lists(

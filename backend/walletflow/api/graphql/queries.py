@@ -1,21 +1,21 @@
 # mypy: disable-error-code="untyped-decorator"
 # (strawberry.field(description=...) is typed as returning Any; the resolvers are typed.)
 """Read-only queries: wallets, balances, movements, holds, transactions, postings, flags, outbox,
-templates, registry metadata, `me`. Merchants see only their own merchant's data; analysts,
-operators and admins see everything. Lists are keyset-paginated connections (no OFFSET)."""
+templates, registry metadata, `me`. Each resolver translates its arguments into a call of a
+view (`walletflow.views`, which holds the SQL and applies who may see what: merchants only
+their own merchant's data; analysts, operators and admins everything) and the view's rows into
+GraphQL types. Lists are keyset-paginated connections (no OFFSET)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import strawberry
-from sqlalchemy import Select, and_, func, or_, select, tuple_
 
 from walletflow.api.auth import api_keys
 from walletflow.api.graphql.context import GraphQLContext, Info
 from walletflow.api.graphql.mutations import GRAPHQL_TYPE_NAMES, key_info
-from walletflow.api.graphql.pagination import Connection, connection, decode_cursor, page_size
+from walletflow.api.graphql.pagination import Connection, connection
 from walletflow.api.graphql.scalars import JSON, BigInt
 from walletflow.api.graphql.types import (
     AccountMovement,
@@ -34,52 +34,20 @@ from walletflow.api.graphql.types import (
     Transaction,
     Wallet,
 )
-from walletflow.db.schema_ledger import ledger_postings, ledger_transactions
-from walletflow.db.schema_service import feature_flags, holds, loaded_templates, outbox, wallets
-from walletflow.domain.errors import Forbidden, ValidationError
-from walletflow.domain.holds import HoldState
-from walletflow.domain.principals import Principal, Role
+from walletflow.domain.principals import Principal
 from walletflow.ledger.port import Transaction as LedgerTransaction
-from walletflow.ledger.port import TransactionFilter
 from walletflow.service.fields import FieldKind
-from walletflow.service.registry import CommandSpec, Permission
-
-MAX_FLAGS = 1000
-MAX_BALANCE_LINES = 1000
-MAX_OLDER_THAN_S = 10 * 365 * 24 * 3600
-
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def merchant_prefix(merchant_id: str) -> str:
-    return f"merchants:{merchant_id}:"
-
-
-def scoped_account(context: GraphQLContext, account: str | None) -> str | None:
-    """A merchant's account filter must stay under its own `merchants:<id>:` prefix."""
-    own = context.principal.merchant_id
-    if context.principal.role is not Role.MERCHANT:
-        return account
-    assert own is not None
-    prefix = merchant_prefix(own)
-    if account is None:
-        return prefix
-    if not account.startswith(prefix):
-        raise Forbidden("merchants see only their own accounts", details={"prefix": prefix})
-    return account
-
-
-def may_run(spec: CommandSpec, principal: Principal) -> bool:
-    role = principal.role
-    if role is Role.ANALYST:
-        return False
-    if spec.permission is Permission.ADMIN:
-        return role in {Role.ADMIN, Role.SYSTEM}
-    if spec.permission is Permission.OPERATOR:
-        return principal.is_staff
-    return principal.is_staff or role is Role.MERCHANT
+from walletflow.service.registry import CommandSpec, may_run
+from walletflow.views import balances as balance_views
+from walletflow.views import flags as flag_views
+from walletflow.views import holds as hold_views
+from walletflow.views import movements as movement_views
+from walletflow.views import outbox as outbox_views
+from walletflow.views import postings as posting_views
+from walletflow.views import templates as template_views
+from walletflow.views import transactions as transaction_views
+from walletflow.views import wallets as wallet_views
+from walletflow.views.holds import HoldRow
 
 
 def command_info(spec: CommandSpec, principal: Principal) -> CommandInfo:
@@ -115,7 +83,7 @@ def command_info(spec: CommandSpec, principal: Principal) -> CommandInfo:
     )
 
 
-def hold_node(row: Any) -> Hold:
+def hold_node(row: HoldRow) -> Hold:
     return Hold(
         payout_id=row.payout_id,
         merchant_id=row.merchant_id,
@@ -124,12 +92,16 @@ def hold_node(row: Any) -> Hold:
         amount_minor=BigInt(row.amount_minor),
         provider=row.provider,
         state=row.state,
-        destination=row.destination,
+        destination=JSON(row.destination),
         provider_reference=row.provider_reference,
         reason=row.reason,
         created_at=row.created_at,
         state_changed_at=row.state_changed_at,
     )
+
+
+def hold_key(hold: Hold) -> tuple[datetime, str]:
+    return (hold.created_at, hold.payout_id)
 
 
 def transaction_node(tx: LedgerTransaction) -> Transaction:
@@ -156,23 +128,31 @@ def transaction_node(tx: LedgerTransaction) -> Transaction:
     )
 
 
-async def hold_page(
-    context: GraphQLContext,
-    statement: Select[Any],
-    first: int | None,
-    after: str | None,
-) -> Connection[Hold]:
-    size = page_size(first)
-    position = decode_cursor(after, 2)
-    if position is not None:
-        statement = statement.where(
-            tuple_(holds.c.created_at, holds.c.payout_id)
-            > tuple_(datetime.fromisoformat(str(position[0])), str(position[1]))
-        )
-    statement = statement.order_by(holds.c.created_at, holds.c.payout_id).limit(size + 1)
-    async with context.container.engine.connect() as conn:
-        rows = (await conn.execute(statement)).all()
-    return connection([hold_node(row) for row in rows], size, lambda h: (h.created_at, h.payout_id))
+def posting_node(row: posting_views.PostingRow) -> Posting:
+    return Posting(
+        tx_id=BigInt(row.tx_id),
+        ordinal=row.ordinal,
+        source=row.source,
+        destination=row.destination,
+        asset=row.asset,
+        amount_minor=BigInt(row.amount_minor),
+        effective_at=row.effective_at,
+    )
+
+
+def outbox_status_node(pending: outbox_views.PendingEvents) -> OutboxStatus:
+    return OutboxStatus(
+        pending_count=pending.count,
+        oldest_pending_age_s=pending.oldest_age_s,
+        oldest_pending_at=pending.oldest_at,
+    )
+
+
+async def read_outbox_status(context: GraphQLContext) -> OutboxStatus:
+    container = context.container
+    async with container.engine.connect() as conn:
+        pending = await outbox_views.pending_events(conn, context.visibility, container.clock)
+    return outbox_status_node(pending)
 
 
 @strawberry.type
@@ -203,27 +183,22 @@ class Query:
         after: str | None = None,
     ) -> Connection[Wallet]:
         context = info.context
-        size = page_size(first)
-        merchant = context.merchant_scope(merchant_id)
-        statement = select(wallets.c.merchant_id, wallets.c.currency, wallets.c.created_at)
-        if merchant is not None:
-            statement = statement.where(wallets.c.merchant_id == merchant)
-        if currency is not None:
-            statement = statement.where(wallets.c.currency == currency.upper())
-        position = decode_cursor(after, 2)
-        if position is not None:
-            statement = statement.where(
-                tuple_(wallets.c.merchant_id, wallets.c.currency)
-                > tuple_(str(position[0]), str(position[1]))
-            )
-        statement = statement.order_by(wallets.c.merchant_id, wallets.c.currency).limit(size + 1)
         async with context.container.engine.connect() as conn:
-            rows = (await conn.execute(statement)).all()
-        nodes = [
-            Wallet(merchant_id=row.merchant_id, currency=row.currency, created_at=row.created_at)
-            for row in rows
-        ]
-        return connection(nodes, size, lambda w: (w.merchant_id, w.currency))
+            page = await wallet_views.list_wallets(
+                conn,
+                context.visibility,
+                merchant_id=merchant_id,
+                currency=currency,
+                first=first,
+                after=after,
+            )
+        return connection(
+            page,
+            lambda row: Wallet(
+                merchant_id=row.merchant_id, currency=row.currency, created_at=row.created_at
+            ),
+            lambda w: (w.merchant_id, w.currency),
+        )
 
     @strawberry.field(description="Ledger balances by accounts or prefix, now or at a point.")
     async def balances(
@@ -236,24 +211,21 @@ class Query:
         effective_at: datetime | None = None,
     ) -> list[Balance]:
         context = info.context
-        if context.principal.role is Role.MERCHANT:
-            prefix = scoped_account(context, prefix) if accounts is None else prefix
-            for address in [*(accounts or []), *([prefix] if prefix else [])]:
-                scoped_account(context, address)
-        found = await context.container.ledger.balances(
-            accounts=accounts, prefix=prefix, asset=asset, at=at, effective_at=effective_at
+        lines = await balance_views.balances(
+            context.container.ledger,
+            context.visibility,
+            accounts=accounts,
+            prefix=prefix,
+            asset=asset,
+            at=at,
+            effective_at=effective_at,
         )
-        lines = [
-            Balance(account=account, asset=line_asset, balance_minor=BigInt(minor))
-            for account, assets in sorted(found.items())
-            for line_asset, minor in sorted(assets.items())
-        ]
-        if len(lines) > MAX_BALANCE_LINES:
-            raise ValidationError(
-                f"more than {MAX_BALANCE_LINES} balances; narrow the prefix or asset",
-                field_errors={"prefix": "too broad"},
+        return [
+            Balance(
+                account=line.account, asset=line.asset, balance_minor=BigInt(line.balance_minor)
             )
-        return lines
+            for line in lines
+        ]
 
     @strawberry.field(
         description="Net movement under an account prefix between two effective times "
@@ -268,42 +240,32 @@ class Query:
         asset: str | None = None,
     ) -> Movements:
         context = info.context
-        scoped_account(context, prefix)
-        if from_time >= to_time:
-            raise ValidationError("fromTime must be before toTime", field_errors={"toTime": "<="})
-        ledger = context.container.ledger
-        opening = await ledger.balances(prefix=prefix, asset=asset, effective_at=from_time)
-        closing = await ledger.balances(prefix=prefix, asset=asset, effective_at=to_time)
-        by_account: list[AccountMovement] = []
-        totals: dict[str, int] = {}
-        for account in sorted(set(opening) | set(closing)):
-            assets = set(opening.get(account, {})) | set(closing.get(account, {}))
-            for line_asset in sorted(assets):
-                before = opening.get(account, {}).get(line_asset, 0)
-                after = closing.get(account, {}).get(line_asset, 0)
-                by_account.append(
-                    AccountMovement(
-                        account=account,
-                        asset=line_asset,
-                        opening_minor=BigInt(before),
-                        closing_minor=BigInt(after),
-                        change_minor=BigInt(after - before),
-                    )
-                )
-                totals[line_asset] = totals.get(line_asset, 0) + after - before
-        if len(by_account) > MAX_BALANCE_LINES:
-            raise ValidationError(
-                "too many accounts; narrow the prefix", field_errors={"prefix": "too broad"}
-            )
-        return Movements(
+        found = await movement_views.account_movements(
+            context.container.ledger,
+            context.visibility,
             prefix=prefix,
             from_time=from_time,
             to_time=to_time,
+            asset=asset,
+        )
+        return Movements(
+            prefix=found.prefix,
+            from_time=found.from_time,
+            to_time=found.to_time,
             by_asset=[
-                AssetMovement(asset=line_asset, change_minor=BigInt(change))
-                for line_asset, change in sorted(totals.items())
+                AssetMovement(asset=line.asset, change_minor=BigInt(line.change_minor))
+                for line in found.by_asset
             ],
-            by_account=by_account,
+            by_account=[
+                AccountMovement(
+                    account=line.account,
+                    asset=line.asset,
+                    opening_minor=BigInt(line.opening_minor),
+                    closing_minor=BigInt(line.closing_minor),
+                    change_minor=BigInt(line.change_minor),
+                )
+                for line in found.by_account
+            ],
         )
 
     @strawberry.field(description="Payout holds, oldest first.")
@@ -317,31 +279,29 @@ class Query:
         after: str | None = None,
     ) -> Connection[Hold]:
         context = info.context
-        statement = select(holds)
-        merchant = context.merchant_scope(merchant_id)
-        if merchant is not None:
-            statement = statement.where(holds.c.merchant_id == merchant)
-        if state is not None:
-            if state not in {s.value for s in HoldState}:
-                raise ValidationError("unknown hold state", field_errors={"state": "unknown"})
-            statement = statement.where(holds.c.state == state)
-        if older_than_s is not None:
-            if not 0 <= older_than_s <= MAX_OLDER_THAN_S:
-                raise ValidationError(
-                    "olderThanS out of range", field_errors={"olderThanS": "range"}
-                )
-            cutoff = context.container.clock.now() - timedelta(seconds=older_than_s)
-            statement = statement.where(holds.c.created_at < cutoff)
-        return await hold_page(context, statement, first, after)
+        async with context.container.engine.connect() as conn:
+            page = await hold_views.list_holds(
+                conn,
+                context.visibility,
+                state=state,
+                merchant_id=merchant_id,
+                older_than_s=older_than_s,
+                clock=context.container.clock,
+                first=first,
+                after=after,
+            )
+        return connection(page, hold_node, hold_key)
 
     @strawberry.field(description="Payouts waiting for a person (state manual_review).")
     async def manual_review_queue(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Hold]:
         context = info.context
-        context.require_staff_or_analyst()
-        statement = select(holds).where(holds.c.state == HoldState.MANUAL_REVIEW.value)
-        return await hold_page(context, statement, first, after)
+        async with context.container.engine.connect() as conn:
+            page = await hold_views.manual_review_queue(
+                conn, context.visibility, first=first, after=after
+            )
+        return connection(page, hold_node, hold_key)
 
     @strawberry.field(description="Ledger transactions, newest first.")
     async def transactions(
@@ -356,17 +316,18 @@ class Query:
         after: str | None = None,
     ) -> Connection[Transaction]:
         context = info.context
-        size = page_size(first)
-        tx_filter = TransactionFilter(
-            account=scoped_account(context, account),
+        page = await transaction_views.list_transactions(
+            context.container.ledger,
+            context.visibility,
+            account=account,
             asset=asset,
             reference=reference,
-            start_time=from_time,
-            end_time=to_time,
+            from_time=from_time,
+            to_time=to_time,
+            first=first,
+            after=after,
         )
-        page = await context.container.ledger.list_transactions(tx_filter, after, size)
-        nodes = [transaction_node(tx) for tx in page.items]
-        return connection(nodes, size, lambda t: (int(t.id),), next_cursor=page.next_cursor)
+        return connection(page, transaction_node, lambda t: (int(t.id),))
 
     @strawberry.field(description="Postings, newest transaction first.")
     async def postings(
@@ -381,63 +342,27 @@ class Query:
         after: str | None = None,
     ) -> Connection[Posting]:
         context = info.context
-        size = page_size(first)
-        account = scoped_account(context, account)
-        p = ledger_postings.c
-        statement = select(
-            p.tx_id, p.ordinal, p.source, p.destination, p.asset, p.amount, p.effective_at
-        )
-        if account is not None:
-            pattern = _like_prefix(account)
-            statement = statement.where(
-                or_(p.source.like(pattern, escape="\\"), p.destination.like(pattern, escape="\\"))
+        container = context.container
+        async with container.engine.connect() as conn:
+            page = await posting_views.list_postings(
+                conn,
+                context.visibility,
+                container.settings.ledger_backend,
+                account=account,
+                asset=asset,
+                reference=reference,
+                from_time=from_time,
+                to_time=to_time,
+                first=first,
+                after=after,
             )
-        if asset is not None:
-            statement = statement.where(p.asset == asset)
-        if reference is not None:
-            by_reference = select(ledger_transactions.c.id).where(
-                ledger_transactions.c.reference == reference
-            )
-            statement = statement.where(p.tx_id.in_(by_reference))
-        if from_time is not None:
-            statement = statement.where(p.effective_at >= from_time)
-        if to_time is not None:
-            statement = statement.where(p.effective_at < to_time)
-        position = decode_cursor(after, 2)
-        if position is not None:
-            tx_id, ordinal = int(position[0]), int(position[1])
-            statement = statement.where(
-                or_(p.tx_id < tx_id, and_(p.tx_id == tx_id, p.ordinal > ordinal))
-            )
-        statement = statement.order_by(p.tx_id.desc(), p.ordinal).limit(size + 1)
-        async with context.container.engine.connect() as conn:
-            rows = (await conn.execute(statement)).all()
-        nodes = [
-            Posting(
-                tx_id=BigInt(row.tx_id),
-                ordinal=row.ordinal,
-                source=row.source,
-                destination=row.destination,
-                asset=row.asset,
-                amount_minor=BigInt(int(row.amount)),
-                effective_at=row.effective_at,
-            )
-            for row in rows
-        ]
-        return connection(nodes, size, lambda n: (int(n.tx_id), n.ordinal))
+        return connection(page, posting_node, lambda n: (int(n.tx_id), n.ordinal))
 
     @strawberry.field(description="Feature flags (core_wallet_enabled per scope).")
     async def feature_flags(self, info: Info) -> list[FeatureFlag]:
         context = info.context
-        context.require_staff_or_analyst()
-        f = feature_flags.c
-        statement = (
-            select(f.scope_type, f.scope_value, f.enabled, f.updated_by, f.updated_at)
-            .order_by(f.scope_type, f.scope_value)
-            .limit(MAX_FLAGS)
-        )
         async with context.container.engine.connect() as conn:
-            rows = (await conn.execute(statement)).all()
+            rows = await flag_views.list_flags(conn, context.visibility)
         return [
             FeatureFlag(
                 scope_type=row.scope_type,
@@ -451,51 +376,29 @@ class Query:
 
     @strawberry.field(description="Events written but not yet published by the outbox relay.")
     async def outbox_status(self, info: Info) -> OutboxStatus:
-        context = info.context
-        context.require_staff_or_analyst()
-        return await read_outbox_status(context)
+        return await read_outbox_status(info.context)
 
     @strawberry.field(description="Numscript templates: catalog hash and the loaded one.")
     async def templates(self, info: Info) -> list[TemplateInfo]:
         context = info.context
-        context.require_staff_or_analyst()
-        t = loaded_templates.c
+        catalog = context.container.templates
         async with context.container.engine.connect() as conn:
-            rows = {
-                row.name: row for row in await conn.execute(select(t.name, t.sha256, t.loaded_at))
-            }
-        result = []
-        for name, sha256 in context.container.templates.hashes().items():
-            row = rows.get(name)
-            result.append(
-                TemplateInfo(
-                    name=name,
-                    sha256=sha256,
-                    loaded=row is not None and row.sha256 == sha256,
-                    loaded_sha256=None if row is None else row.sha256,
-                    loaded_at=None if row is None else row.loaded_at,
-                )
+            found = await template_views.template_status(conn, context.visibility, catalog)
+        return [
+            TemplateInfo(
+                name=line.name,
+                sha256=line.sha256,
+                loaded=line.loaded,
+                loaded_sha256=line.loaded_sha256,
+                loaded_at=line.loaded_at,
             )
-        return result
+            for line in found
+        ]
 
     @strawberry.field(description="Admins: API keys (secrets are never shown again).")
     async def api_keys(self, info: Info) -> list[ApiKeyInfo]:
         context = info.context
-        context.require_admin()
+        context.visibility.require_admin()
         async with context.container.engine.connect() as conn:
             keys = await api_keys.list_api_keys(conn)
         return [key_info(key) for key in keys]
-
-
-async def read_outbox_status(context: GraphQLContext) -> OutboxStatus:
-    statement = select(func.count(), func.min(outbox.c.created_at)).where(
-        outbox.c.published_at.is_(None)
-    )
-    async with context.container.engine.connect() as conn:
-        count, oldest = (await conn.execute(statement)).one()
-    age = None
-    if oldest is not None:
-        age = max(0.0, (context.container.clock.now() - oldest).total_seconds())
-    return OutboxStatus(
-        pending_count=int(count), oldest_pending_age_s=age, oldest_pending_at=oldest
-    )

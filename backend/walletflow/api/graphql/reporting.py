@@ -1,8 +1,9 @@
 # mypy: disable-error-code="untyped-decorator"
 # (strawberry.field(description=...) is typed as returning Any; the resolvers are typed.)
 """Reporting reads: trial balance, ALM, the four gates, statements, COA and GL mappings, drift.
-Views over SQL from `walletflow.reporting` and `walletflow.coa`; staff and analysts only,
-except statements, which merchants read for their own wallets."""
+Thin translations of `walletflow.views.reports` (which the CLI reads too): staff and analysts
+only, except statements, which merchants read for their own wallets; the ledger reports need
+the built-in ledger (UNSUPPORTED_BY_LEDGER_BACKEND otherwise)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from datetime import datetime
 import strawberry
 
 from walletflow.api.graphql.context import GraphQLContext, Info
-from walletflow.api.graphql.pagination import Connection, connection, page_size
+from walletflow.api.graphql.pagination import Connection, connection
 from walletflow.api.graphql.scalars import JSON, BigInt
 from walletflow.api.graphql.types import format_minor
-from walletflow.coa import drift, store
-from walletflow.domain.errors import ValidationError
-from walletflow.reporting import balances, gates, statements
+from walletflow.reporting import gates, statements
+from walletflow.views import reports
+from walletflow.views.pages import Slice, page_size
 
 
 @strawberry.type
@@ -142,11 +143,33 @@ def gate_node(result: gates.GateResult) -> Gate:
     )
 
 
+def statement_line_node(line: statements.StatementLine) -> StatementLine:
+    return StatementLine(
+        seq=BigInt(line.seq),
+        merchant_id=line.merchant_id,
+        currency=line.currency,
+        wallet_account=line.wallet_account,
+        address=line.address,
+        asset=line.asset,
+        tx_id=BigInt(line.tx_id),
+        ordinal=line.ordinal,
+        amount_minor=BigInt(line.amount_minor),
+        balance_before_minor=BigInt(line.balance_before_minor),
+        balance_after_minor=BigInt(line.balance_after_minor),
+        effective_at=line.effective_at,
+        inserted_at=line.inserted_at,
+        reference=line.reference,
+        description=line.description,
+    )
+
+
 async def read_gates(context: GraphQLContext, *, refresh_statements: bool) -> list[Gate]:
     container = context.container
     async with container.engine.begin() as conn:
-        results = await gates.run_gates(
+        results = await reports.run_gates(
             conn,
+            context.visibility,
+            container.settings.ledger_backend,
             container.templates,
             refresh_statements=refresh_statements,
             now=container.clock.now(),
@@ -159,9 +182,9 @@ class ReportingQuery:
     @strawberry.field(description="Trial balance per asset (all assets, or one: NGN/2).")
     async def trial_balance(self, info: Info, asset: str | None = None) -> TrialBalance:
         context = info.context
-        context.require_staff_or_analyst()
+        backend = context.container.settings.ledger_backend
         async with context.container.engine.connect() as conn:
-            report = await balances.trial_balance(conn, asset)
+            report = await reports.trial_balance(conn, context.visibility, backend, asset)
         return TrialBalance(
             foots=report.foots,
             lines=[
@@ -194,9 +217,9 @@ class ReportingQuery:
     @strawberry.field(description="Assets vs liabilities by class and currency.")
     async def alm(self, info: Info) -> Alm:
         context = info.context
-        context.require_staff_or_analyst()
+        backend = context.container.settings.ledger_backend
         async with context.container.engine.connect() as conn:
-            view = await balances.alm_view(conn)
+            view = await reports.alm(conn, context.visibility, backend)
         return Alm(
             summaries=[
                 AlmSummary(
@@ -225,9 +248,7 @@ class ReportingQuery:
 
     @strawberry.field(description="The four gates: books foot, holds, statements, COA/templates.")
     async def gates(self, info: Info, refresh_statements: bool = True) -> list[Gate]:
-        context = info.context
-        context.require_staff_or_analyst()
-        return await read_gates(context, refresh_statements=refresh_statements)
+        return await read_gates(info.context, refresh_statements=refresh_statements)
 
     @strawberry.field(description="A wallet's statement lines, newest first.")
     async def statements(
@@ -240,41 +261,30 @@ class ReportingQuery:
         after: str | None = None,
     ) -> Connection[StatementLine]:
         context = info.context
-        merchant = context.merchant_scope(merchant_id)
-        assert merchant is not None
+        backend = context.container.settings.ledger_backend
         size = page_size(first)
         async with context.container.engine.connect() as conn:
-            page = await statements.list_statement_lines(
-                conn, merchant, currency.upper(), after, size, wallet_account=wallet_account
+            page = await reports.statement_lines(
+                conn,
+                context.visibility,
+                backend,
+                merchant_id,
+                currency.upper(),
+                after,
+                size,
+                wallet_account=wallet_account,
             )
-        nodes = [
-            StatementLine(
-                seq=BigInt(line.seq),
-                merchant_id=line.merchant_id,
-                currency=line.currency,
-                wallet_account=line.wallet_account,
-                address=line.address,
-                asset=line.asset,
-                tx_id=BigInt(line.tx_id),
-                ordinal=line.ordinal,
-                amount_minor=BigInt(line.amount_minor),
-                balance_before_minor=BigInt(line.balance_before_minor),
-                balance_after_minor=BigInt(line.balance_after_minor),
-                effective_at=line.effective_at,
-                inserted_at=line.inserted_at,
-                reference=line.reference,
-                description=line.description,
-            )
-            for line in page.lines
-        ]
-        return connection(nodes, size, lambda n: (int(n.seq),), next_cursor=page.next_cursor)
+        return connection(
+            Slice(page.lines, size, page.next_cursor),
+            statement_line_node,
+            lambda n: (int(n.seq),),
+        )
 
     @strawberry.field(description="The loaded chart of accounts.")
     async def coa(self, info: Info) -> list[CoaAccount]:
         context = info.context
-        context.require_staff_or_analyst()
         async with context.container.engine.connect() as conn:
-            accounts = await store.list_coa_accounts(conn)
+            accounts = await reports.chart_of_accounts(conn, context.visibility)
         return [
             CoaAccount(
                 code=a.code,
@@ -291,11 +301,8 @@ class ReportingQuery:
     @strawberry.field(description="The loaded GL mappings (optionally of one template).")
     async def gl_mappings(self, info: Info, template: str | None = None) -> list[GlMapping]:
         context = info.context
-        context.require_staff_or_analyst()
-        if template is not None and len(template) > 64:
-            raise ValidationError("template name too long", field_errors={"template": "<= 64"})
         async with context.container.engine.connect() as conn:
-            mappings = await store.list_gl_mappings(conn, template)
+            mappings = await reports.gl_mappings(conn, context.visibility, template)
         return [
             GlMapping(
                 template=m.template,
@@ -312,7 +319,6 @@ class ReportingQuery:
     @strawberry.field(description="Drift between the seeds, the loaded COA/GL and templates.")
     async def coa_drift(self, info: Info) -> list[DriftItem]:
         context = info.context
-        context.require_staff_or_analyst()
         async with context.container.engine.connect() as conn:
-            items = await drift.coa_drift(conn, context.container.templates)
+            items = await reports.coa_drift(conn, context.visibility, context.container.templates)
         return [DriftItem(check=i.check, subject=i.subject, detail=i.detail) for i in items]

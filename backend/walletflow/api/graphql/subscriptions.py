@@ -16,7 +16,6 @@ from contextlib import contextmanager
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import select
 
 from walletflow.api.events import READ_BLOCK_MS, StreamEvent, follow
 from walletflow.api.graphql.context import GraphQLContext, Info
@@ -24,9 +23,9 @@ from walletflow.api.graphql.queries import hold_node, read_outbox_status, transa
 from walletflow.api.graphql.reporting import Gate, read_gates
 from walletflow.api.graphql.scalars import JSON
 from walletflow.api.graphql.types import Event, Hold, OutboxStatus, Transaction
-from walletflow.db.schema_service import holds
 from walletflow.domain.errors import NotFound, ValidationError, WalletflowError
-from walletflow.domain.holds import HoldState
+from walletflow.views import holds as hold_views
+from walletflow.views.visibility import within
 
 MAX_QUEUE_ITEMS = 200
 MIN_INTERVAL_S = 1
@@ -87,11 +86,11 @@ class Subscription:
     ) -> AsyncGenerator[Event, None]:
         with typed_errors():
             context = info.context
-            merchant = context.merchant_scope(merchant_id)
+            merchant = context.visibility.merchant(merchant_id)
             wanted = set(types or [])
             async for batch in follow_checked(context):
                 for event in batch:
-                    if merchant is not None and event.merchant_id != merchant:
+                    if not within(merchant, event.merchant_id):
                         continue
                     if wanted and event.type not in wanted:
                         continue
@@ -108,11 +107,11 @@ class Subscription:
     ) -> AsyncGenerator[Transaction, None]:
         with typed_errors():
             context = info.context
-            merchant = context.merchant_scope(merchant_id)
+            merchant = context.visibility.merchant(merchant_id)
             seen: set[int] = set()
             async for batch in follow_checked(context):
                 for event in batch:
-                    if merchant is not None and event.merchant_id != merchant:
+                    if not within(merchant, event.merchant_id):
                         continue
                     tx_id = event.payload.get("transactionId")
                     if not isinstance(tx_id, int) or tx_id in seen:
@@ -134,7 +133,7 @@ class Subscription:
     ) -> AsyncGenerator[OutboxStatus, None]:
         with typed_errors():
             context = info.context
-            context.require_staff_or_analyst()
+            context.visibility.require_everything()
             block_ms = _interval_ms(interval_s)
             yield await read_outbox_status(context)
             last_sent = time.monotonic()
@@ -150,7 +149,7 @@ class Subscription:
     async def gates(self, info: Info, debounce_ms: int = 500) -> AsyncGenerator[list[Gate], None]:
         with typed_errors():
             context = info.context
-            context.require_staff_or_analyst()
+            context.visibility.require_everything()
             if not MIN_DEBOUNCE_MS <= debounce_ms <= MAX_DEBOUNCE_MS:
                 raise ValidationError(
                     "debounceMs out of range",
@@ -179,17 +178,14 @@ class Subscription:
     async def manual_review_queue(self, info: Info) -> AsyncGenerator[list[Hold], None]:
         with typed_errors():
             context = info.context
-            context.require_staff_or_analyst()
+            context.visibility.require_everything()
 
             async def snapshot() -> list[Hold]:
-                statement = (
-                    select(holds)
-                    .where(holds.c.state == HoldState.MANUAL_REVIEW.value)
-                    .order_by(holds.c.created_at, holds.c.payout_id)
-                    .limit(MAX_QUEUE_ITEMS)
-                )
                 async with context.container.engine.connect() as conn:
-                    return [hold_node(row) for row in await conn.execute(statement)]
+                    page = await hold_views.manual_review_queue(
+                        conn, context.visibility, first=MAX_QUEUE_ITEMS
+                    )
+                return [hold_node(row) for row in page.rows[:MAX_QUEUE_ITEMS]]
 
             current = await snapshot()
             yield current

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
+from walletflow.db import sql
 from walletflow.domain.errors import ValidationError
 from walletflow.ledger.port import Posting, Transaction, check_prefix
 
@@ -51,10 +52,10 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 
 
 def like_prefix(prefix: str) -> str:
-    """A LIKE pattern matching addresses that start with `prefix` (a checked prefix holds no
-    '%' or '\\', so only '_' needs escaping)."""
+    """A LIKE pattern matching addresses that start with `prefix` (checked, then escaped by the
+    one shared helper)."""
     check_prefix(prefix)
-    return prefix.replace("_", "\\_") + "%"
+    return sql.like_prefix(prefix)
 
 
 def as_int(value: Any) -> int:
