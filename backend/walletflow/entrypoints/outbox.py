@@ -44,7 +44,7 @@ async def _with_container(work: Callable[[Container], Awaitable[dict[str, Any]]]
 
 
 def _status(args: argparse.Namespace) -> int:
-    from walletflow.workers.outbox_relay import outbox_status
+    from walletflow.views.outbox import outbox_status
     from walletflow.workers.payout_saga import saga_counts
 
     async def read(container: Container) -> dict[str, Any]:

@@ -47,7 +47,7 @@ example:
 
 
 def add_parser(subparsers: Any) -> None:
-    from walletflow.providers.sandbox import Behaviour
+    from walletflow.providers.sandbox_script import Behaviour
 
     parser = subparsers.add_parser(
         "sandbox-provider",

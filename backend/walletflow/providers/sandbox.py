@@ -87,12 +87,9 @@ from walletflow.providers.signing import (
 
 __all__ = [
     "MAX_CALLBACK_ATTEMPTS",
-    "Behaviour",
-    "Rule",
     "SandboxPayout",
     "SandboxRail",
     "SandboxSettings",
-    "Script",
     "create_sandbox_app",
     "sandbox_settings",
 ]

@@ -236,11 +236,9 @@ async def mark_unpublished(connection: AsyncConnection, event_id: str) -> int:
 __all__ = [
     "OUTBOX_AGE_EVENT",
     "STREAM_KEY",
-    "OutboxStatus",
     "RelayReport",
     "is_new_event",
     "mark_unpublished",
-    "outbox_status",
     "publish_outbox_age",
     "relay_outbox",
 ]

@@ -59,7 +59,6 @@ from walletflow.providers.port import PayoutRequest, ProviderOutcome, ProviderPo
 from walletflow.service.bus import CommandBus
 from walletflow.workers.config import SagaConfig
 from walletflow.workers.saga_rules import (
-    MAX_COMPLETION_ATTEMPTS,
     BusAnswer,
     Completion,
     EnterCompletion,
@@ -74,7 +73,6 @@ from walletflow.workers.saga_rules import (
     decide_on_answer,
     decide_on_completion,
     next_step,
-    requery_delay_s,
     should_resubmit,
 )
 
@@ -87,15 +85,11 @@ REASON_PROVIDER_NOT_CONFIGURED = "PROVIDER_NOT_CONFIGURED"
 
 
 __all__ = [
-    "MAX_COMPLETION_ATTEMPTS",
-    "Completion",
     "HoldView",
     "PayoutSagaRunner",
     "SagaRow",
-    "SagaState",
     "SagaTickReport",
     "check_lease_covers_calls",
-    "requery_delay_s",
     "saga_counts",
     "start_sagas",
     "start_sagas_for_reserved_holds",

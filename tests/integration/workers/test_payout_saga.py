@@ -32,9 +32,9 @@ from walletflow.providers.registry import ProviderRegistry
 from walletflow.workers.payout_saga import (
     PayoutSagaRunner,
     check_lease_covers_calls,
-    requery_delay_s,
     start_sagas,
 )
+from walletflow.workers.saga_rules import requery_delay_s
 
 START_MINOR = 100_000
 PAYOUT_MINOR = 10_000

@@ -9,7 +9,7 @@ import pytest
 from walletflow.domain.errors import ValidationError
 from walletflow.entrypoints.cli import build_parser, main
 from walletflow.providers.port import OutcomeStatus, PayoutRequest, ProviderOutcome
-from walletflow.providers.sandbox import Behaviour, Script
+from walletflow.providers.sandbox_script import Behaviour, Script
 
 GOOD: dict[str, Any] = {
     "payout_id": "po_1",
