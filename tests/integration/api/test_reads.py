@@ -64,6 +64,19 @@ async def test_analyst_answers_fees_earned_per_currency_last_week_in_one_query(a
     assert earlier["accountMovements"]["byAsset"] == []
 
 
+async def test_a_time_without_a_timezone_is_a_typed_refusal_not_an_internal_error(
+    api: Api,
+) -> None:
+    """An instant must be unambiguous; found by the GraphQL fuzz: a naive `toTime` against an
+    aware `fromTime` failed inside the resolver (INTERNAL_ERROR)."""
+    variables = {"from": "2026-01-01T00:00:00+00:00", "to": "2026-01-02T00:00:00"}
+    response = await api.graphql(FEES_EARNED, variables)
+    assert response.status_code == 200, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", error
+    assert "timezone" in error["message"]
+
+
 async def test_balances_at_a_point_in_time(api: Api) -> None:
     await _payin(api, "m1", "NGN", "10.00", "1.00")
     before = (datetime.now(UTC) - timedelta(days=1)).isoformat()

@@ -1,8 +1,11 @@
 """Custom scalars: BigInt (exact integers, sent as strings beyond JS's 2^53), Amount (a money
-input: decimal string in major units or integer of minor units), JSON."""
+input: decimal string in major units or integer of minor units), JSON, and DateTime (strawberry's,
+but a time without a timezone is refused: an instant must be unambiguous, and comparing it with
+an aware one would fail inside a resolver)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NewType
 
 import strawberry
@@ -34,6 +37,18 @@ def _parse_amount(value: Any) -> str | int:
     raise ValueError("Amount must be a decimal string or an integer of minor units")
 
 
+def _parse_date_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an ISO-8601 string")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("DateTime must be an ISO-8601 date-time") from None
+    if moment.tzinfo is None:
+        raise ValueError("DateTime must include a timezone (e.g. Z or +01:00)")
+    return moment
+
+
 BigInt = NewType("BigInt", int)
 Amount = NewType("Amount", str)
 
@@ -52,6 +67,12 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         ),
         serialize=str,
         parse_value=_parse_amount,
+    ),
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="Date with time (isoformat)",
+        serialize=datetime.isoformat,
+        parse_value=_parse_date_time,
     ),
 }
 
