@@ -1,8 +1,9 @@
 """A real-size book for the console's browser tests, written straight into the e2e database in
 a few set-based statements (the API would take many minutes for it): wallets, pay-ins (one
 ledger transaction each, `world` → the wallet), open payout holds (a reserve transaction each,
-the wallet → its hold sub-account, and the hold row), with the volume cache rebuilt from the
-postings, so balances, the gates and the statements read model agree with the ledger.
+the wallet → its hold sub-account, and the hold row), with the volume cache and the
+statements read model (lines and cursor) written from the same postings, so balances, the
+gates and statements agree with the ledger.
 
 Sizes come from the environment (defaults: the issue's 10,000 wallets, 1,000 holds and
 100,000 transactions): E2E_BOOK_WALLETS, E2E_BOOK_HOLDS, E2E_BOOK_TRANSACTIONS. Merchant ids
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from walletflow.db.engine import plain_url
+from walletflow.db.engine import create_engine, plain_url
+from walletflow.reporting.statements import MAX_BATCH_SIZE, rebuild_statements
 
 PREFIX = "zz-"
 CURRENCY = "NGN"
@@ -55,6 +57,7 @@ async def seed(database_url: str) -> Book:
     """Write the book (once per database: a second call finds it and only counts)."""
     wallets, holds, transactions = sizes()
     started = time.perf_counter()
+    await catch_up_statements(database_url)  # what other tests wrote, before the seed
     conn = await asyncpg.connect(plain_url(database_url))
     try:
         existing = await conn.fetchval("SELECT count(*) FROM wallets WHERE merchant_id LIKE 'zz-%'")
@@ -137,6 +140,49 @@ async def seed(database_url: str) -> Book:
                 "SELECT setval(pg_get_serial_sequence('ledger_transactions', 'id'), "
                 "(SELECT max(id) FROM ledger_transactions))"
             )
+            # The statements read model of the seeded legs (new wallets: opening balance 0),
+            # numbered after the cursor in the read model's own order, and the cursor moved past
+            # them (the rebuild in the product applies ~1,000 transactions a second here, so a
+            # fixture that waited for it would spend minutes before the first page).
+            await conn.execute(
+                "WITH legs AS ("
+                "  SELECT p.tx_id, p.ordinal, p.destination AS address, p.asset, "
+                "         p.amount AS delta FROM ledger_postings p "
+                "   WHERE p.tx_id > $1::bigint AND p.destination LIKE 'merchants:%'"
+                "  UNION ALL"
+                "  SELECT p.tx_id, p.ordinal, p.source, p.asset, -p.amount FROM ledger_postings p"
+                "   WHERE p.tx_id > $1::bigint AND p.source LIKE 'merchants:%'"
+                "), keyed AS ("
+                "  SELECT legs.*, split_part(address, ':', 2) AS merchant_id, "
+                "         split_part(address, ':', 3) AS currency, "
+                "         split_part(address, ':', 4) AS wallet_account FROM legs"
+                "), numbered AS ("
+                "  SELECT k.*, row_number() OVER (ORDER BY k.tx_id, k.ordinal, k.address) AS rn,"
+                "         sum(k.delta) OVER (PARTITION BY k.merchant_id, k.currency, "
+                "           k.wallet_account, k.asset ORDER BY k.tx_id, k.ordinal, k.address "
+                "           ROWS UNBOUNDED PRECEDING) AS after FROM keyed k"
+                ") "
+                "INSERT INTO statement_lines (seq, merchant_id, currency, wallet_account, "
+                "address, asset, tx_id, ordinal, amount_minor, balance_before_minor, "
+                "balance_after_minor, effective_at, inserted_at, reference, description) "
+                "SELECT c.last_seq + n.rn, n.merchant_id, n.currency, n.wallet_account, "
+                "n.address, n.asset, n.tx_id, n.ordinal, n.delta, n.after - n.delta, n.after, "
+                "t.effective_at, t.inserted_at, t.reference, t.metadata->>'template' "
+                "FROM numbered n JOIN ledger_transactions t ON t.id = n.tx_id, "
+                "(SELECT coalesce((SELECT last_seq FROM statement_cursor), 0) AS last_seq) c",
+                id0,
+            )
+            await conn.execute(
+                "INSERT INTO statement_cursor (singleton, last_xid, last_tx_id, last_seq, "
+                "updated_at) "
+                "SELECT true, pg_current_xact_id()::text::bigint, max(id), "
+                "(SELECT max(seq) FROM statement_lines), now() "
+                "FROM ledger_transactions WHERE id > $1::bigint "
+                "ON CONFLICT (singleton) DO UPDATE SET last_xid = excluded.last_xid, "
+                "last_tx_id = excluded.last_tx_id, last_seq = excluded.last_seq, "
+                "updated_at = excluded.updated_at",
+                id0,
+            )
             # The volume cache, from the seeded postings (shard 0; `world` may go negative).
             await conn.execute(
                 "INSERT INTO ledger_volumes (account, asset, shard, input, output, "
@@ -156,3 +202,16 @@ async def seed(database_url: str) -> Book:
     finally:
         await conn.close()
     return Book(wallets, holds, transactions, time.perf_counter() - started)
+
+
+async def catch_up_statements(database_url: str) -> tuple[int, float]:
+    """Apply the seeded postings to the statements read model once, in the largest batches
+    (what `walletflow report rebuild-statements` does); (lines written, seconds)."""
+    started = time.perf_counter()
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            report = await rebuild_statements(connection, full=False, batch_size=MAX_BATCH_SIZE)
+    finally:
+        await engine.dispose()
+    return report.lines, time.perf_counter() - started
