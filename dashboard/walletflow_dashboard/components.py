@@ -119,6 +119,17 @@ def pager_bar(
     )
 
 
+def export_button(table: str, on_click: object | None = None) -> rx.Component:
+    """Export the whole table (all pages) as CSV."""
+    return rx.button(
+        "Export CSV",
+        size="1",
+        variant="outline",
+        on_click=on_click if on_click is not None else AppState.export_table(table),
+        id=f"{table}-export",
+    )
+
+
 def not_found(problem: rx.Var[str]) -> rx.Component:
     """A deep link to something that is not there (or a query that failed): said plainly."""
     return rx.cond(

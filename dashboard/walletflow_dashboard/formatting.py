@@ -10,6 +10,8 @@ from typing import Any
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
 MAX_FIELD_CHARS = 160
+MAX_LIST_ITEMS = 3
+"""A list of objects shows its first items and how many more (a drift of 56 is not 56 lines)."""
 GROUPED_AMOUNT = re.compile(r"^-?\d{1,3}([, _]\d{3})+(\.\d+)?$")
 ACRONYMS = {"id": "ID", "fx": "FX", "gl": "GL", "coa": "COA", "url": "URL", "tx": "Tx"}
 
@@ -88,8 +90,10 @@ def fields(value: Any, prefix: str = "") -> list[tuple[str, str]]:
         if all(not isinstance(v, (dict, list)) for v in value):
             return [(prefix or "Value", ", ".join(scalar(v) for v in value) or "none")]
         pairs = []
-        for index, inner in enumerate(value, 1):
+        for index, inner in enumerate(value[:MAX_LIST_ITEMS], 1):
             pairs.extend(fields(inner, f"{prefix} #{index}" if prefix else f"#{index}"))
+        if len(value) > MAX_LIST_ITEMS:
+            pairs.append((prefix or "More", f"+{len(value) - MAX_LIST_ITEMS} more"))
         return pairs
     return [(prefix or "Value", scalar(value))]
 

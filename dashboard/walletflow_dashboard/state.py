@@ -372,6 +372,26 @@ class AppState(rx.State):
         setattr(self, f"{table}_pager", pager)
         await self._reload(table)
 
+    # --- CSV exports: every page, through the cursors --------------------------------------
+    async def export_table(self, table: str) -> Any:
+        from walletflow_dashboard import export
+
+        credential = self.credential()
+        try:
+            if table == "wallets":
+                text = await export.wallets_csv(credential, self.wallet_filter.strip())
+            elif table == "holds":
+                state = "" if self.hold_state == "any" else self.hold_state
+                text = await export.holds_csv(
+                    credential, state, self.hold_merchant.strip(), self.hold_older_than_s
+                )
+            else:
+                text = await export.queue_csv(credential)
+        except ApiError as error:
+            self.error = f"{table} export: {error.code}: {error.message}"
+            return None
+        return rx.download(data=text, filename=f"walletflow-{table}.csv")
+
     # --- global search ------------------------------------------------------------------------
     def set_search_text(self, value: str) -> None:
         self.search_text = value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,6 +96,13 @@ async def test_the_console_pages_searches_and_drills_down_a_real_size_book(
     ][0]["payoutId"]
     await expect(page.locator("#holds-table .hold-row").first).to_have_id(f"hold-{newest}")
     await page.screenshot(path=screenshot_path("volume_holds_newest_first"), full_page=True)
+    # The export holds every page, not the one shown: its rows are the API's total.
+    async with page.expect_download(timeout=DATA_TIMEOUT_MS) as download_info:
+        await page.locator("#holds-export").click()
+    download = await download_info.value
+    lines = Path(await download.path()).read_text().splitlines()
+    assert lines[0].startswith("Payout ID,Merchant ID,Currency,Amount")
+    assert len(lines) - 1 == holds_total
 
     # Search by reference → the one match opens the transaction page.
     reference = book.Book.payin_reference(4242)

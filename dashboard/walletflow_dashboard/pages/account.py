@@ -4,12 +4,15 @@ a link. A prefix (`fees:`) lists the balances under it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from walletflow_dashboard import data, paging
 from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.components import (
     empty_state,
+    export_button,
     layout,
     link_to,
     pager_bar,
@@ -82,6 +85,17 @@ class AccountState(AppState):
             self.as_of_balances = await self._balances(f"{day}T23:59:59.999999+00:00")
         except ApiError as error:
             self.error = f"balances as of {day}: {error.code}: {error.message}"
+
+    async def export_postings(self) -> Any:
+        from walletflow_dashboard import export
+
+        try:
+            text = await export.postings_csv(self.credential(), self.address)
+        except ApiError as error:
+            self.error = f"postings export: {error.code}: {error.message}"
+            return None
+        name = self.address.replace(":", "_") or "postings"
+        return rx.download(data=text, filename=f"walletflow-postings-{name}.csv")
 
     async def postings_next(self) -> None:
         self.postings_pager = paging.forward(self.postings_pager)
@@ -169,6 +183,7 @@ def page() -> rx.Component:
         ),
         section(
             "Postings (newest first)",
+            export_button("postings", AccountState.export_postings),
             pager_bar(
                 "postings",
                 AccountState.postings_pager,

@@ -3,12 +3,15 @@ account), its statement of a chosen currency (paged, newest first) and its open 
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from walletflow_dashboard import data, paging
 from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.components import (
     empty_state,
+    export_button,
     layout,
     link_to,
     not_found,
@@ -77,6 +80,19 @@ class MerchantState(AppState):
         self.statement_currency = currency
         self.statement_pager = paging.first_page(self.statement_pager)
         await self._refresh_statement()
+
+    async def export_statement(self) -> Any:
+        from walletflow_dashboard import export
+
+        try:
+            text = await export.statement_csv(
+                self.credential(), self.merchant, self.statement_currency
+            )
+        except ApiError as error:
+            self.error = f"statement export: {error.code}: {error.message}"
+            return None
+        filename = f"walletflow-statement-{self.merchant}-{self.statement_currency}.csv"
+        return rx.download(data=text, filename=filename)
 
     async def statement_next(self) -> None:
         self.statement_pager = paging.forward(self.statement_pager)
@@ -157,6 +173,7 @@ def page() -> rx.Component:
                 ),
                 section(
                     "Statement " + MerchantState.statement_currency + " (newest first)",
+                    export_button("statement", MerchantState.export_statement),
                     pager_bar(
                         "statement",
                         MerchantState.statement_pager,

@@ -9,6 +9,7 @@ from walletflow_dashboard import data, navigation
 from walletflow_dashboard.components import (
     command_form,
     empty_state,
+    export_button,
     layout,
     link_to,
     pager_bar,
@@ -93,7 +94,7 @@ def page() -> rx.Component:
         command_form(),
         section(
             "Manual-review queue (live, oldest first)",
-            pager_bar("queue", AppState.queue_pager),
+            rx.hstack(pager_bar("queue", AppState.queue_pager), export_button("queue")),
             empty_state(AppState.queue, "queue empty"),
             simple_table(HEADERS, AppState.queue, hold_row, "review-queue"),
         ),
@@ -129,7 +130,7 @@ def page() -> rx.Component:
                 ),
                 wrap="wrap",
             ),
-            pager_bar("holds", AppState.holds_pager),
+            rx.hstack(pager_bar("holds", AppState.holds_pager), export_button("holds")),
             empty_state(AppState.holds, "no hold matches these filters"),
             simple_table(HEADERS, AppState.holds, hold_row, "holds-table"),
         ),

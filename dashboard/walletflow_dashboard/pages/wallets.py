@@ -9,6 +9,7 @@ from walletflow_dashboard import data, navigation
 from walletflow_dashboard.components import (
     command_form,
     empty_state,
+    export_button,
     form_button,
     layout,
     link_to,
@@ -61,7 +62,7 @@ def page() -> rx.Component:
         command_form(),
         section(
             "Balances (live)",
-            pager_bar("wallets", AppState.wallets_pager),
+            rx.hstack(pager_bar("wallets", AppState.wallets_pager), export_button("wallets")),
             empty_state(AppState.wallets, "no wallet matches"),
             simple_table(
                 ["Merchant", "Currency", "Available", "Holds", "Reserve", "Total"],

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from walletflow_dashboard import commands, navigation, paging
-from walletflow_dashboard.data import Paged
+from walletflow_dashboard import commands, data, export, navigation, paging
 from walletflow_dashboard.formatting import (
     age,
     age_seconds,
@@ -67,6 +66,10 @@ def test_structured_values_are_labelled_fields_not_json() -> None:
     text = fields_text({"unbalancedAssets": [], "holdCount": 3, "worst": {"payoutId": "p1"}})
     assert text == "Unbalanced assets: none; Hold count: 3; Worst · Payout ID: p1"
     assert "{" not in text
+    long = fields_text({"drift": [{"check": f"c{n}"} for n in range(56)]})
+    assert (
+        long == "Drift #1 · Check: c0; Drift #2 · Check: c1; Drift #3 · Check: c2; Drift: +53 more"
+    )
 
 
 def test_error_details_show_money_with_its_currency() -> None:
@@ -79,13 +82,13 @@ def test_error_details_show_money_with_its_currency() -> None:
 
 def test_pages_move_through_cursors_and_say_where_they_are() -> None:
     pager = paging.Pager(size=50)
-    first = paging.shown(pager, 50, Paged(total=729, has_next=True, end_cursor="c1"))
+    first = paging.shown(pager, 50, data.Paged(total=729, has_next=True, end_cursor="c1"))
     assert first.summary == "1-50 of 729" and not first.has_prev
     third = paging.forward(paging.forward(first))
     assert third.cursors == ["", "c1"]  # a second forward needs the second page's cursor
-    second = paging.shown(third, 50, Paged(total=729, has_next=True, end_cursor="c2"))
+    second = paging.shown(third, 50, data.Paged(total=729, has_next=True, end_cursor="c2"))
     third = paging.shown(
-        paging.forward(second), 50, Paged(total=729, has_next=True, end_cursor="c3")
+        paging.forward(second), 50, data.Paged(total=729, has_next=True, end_cursor="c3")
     )
     assert third.summary == "101-150 of 729" and third.has_prev
     assert third.after == "c2"
@@ -93,7 +96,7 @@ def test_pages_move_through_cursors_and_say_where_they_are() -> None:
     assert back.after == "c1"
     resized = paging.first_page(third, 200)
     assert resized.cursors == [""] and resized.size == 200
-    empty = paging.shown(paging.Pager(), 0, Paged(total=0))
+    empty = paging.shown(paging.Pager(), 0, data.Paged(total=0))
     assert empty.summary == "none of 0" and not empty.has_next
 
 
@@ -106,3 +109,27 @@ def test_pages_register_their_nav_entries_once_in_order() -> None:
     assert len(books) == before + 1 and books[-1].element_id == "nav-zz-test"
     with pytest.raises(ValueError):
         navigation.Nav("Bad", "everybody")
+
+
+def test_an_empty_export_still_has_its_header_row() -> None:
+    text = export.to_csv(data.HoldRow, [])
+    assert text.splitlines() == [
+        "Payout ID,Merchant ID,Currency,Amount,Provider,State,Reason,Age,Created,Overdue,"
+        "Provider reference,State label"
+    ]
+
+
+async def test_an_export_walks_every_page_through_the_cursors() -> None:
+    pages = {
+        "": (["a", "b"], data.Paged(5, True, "c1")),
+        "c1": (["c", "d"], data.Paged(5, True, "c2")),
+        "c2": (["e"], data.Paged(5, False, "")),
+    }
+    seen: list[str] = []
+
+    async def fetch(after: str) -> tuple[list[str], data.Paged]:
+        seen.append(after)
+        return pages[after]
+
+    assert await export.all_rows(fetch) == ["a", "b", "c", "d", "e"]
+    assert seen == ["", "c1", "c2"]
