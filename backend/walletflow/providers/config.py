@@ -29,8 +29,8 @@ from walletflow.domain.errors import ValidationError
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_PROVIDERS_FILE = REPO_ROOT / "seeds" / "providers.json"
-PROVIDER_NAME_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}$")
-CURRENCY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{2,9}$")
+PROVIDER_NAME_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}\Z")
+CURRENCY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{2,9}\Z")
 MAX_TIMEOUT_S = 120.0
 MAX_PROVIDERS = 256
 DEFAULT_TIMEOUT_S = 5.0

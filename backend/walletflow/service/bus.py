@@ -35,7 +35,7 @@ from walletflow.service.unit_of_work import CommandContext, UnitOfWork, UnitOfWo
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}\Z")
 # A deadlock or serialization failure aborts the whole unit of work; it is then safe to run
 # again from the start. Bounded, with jitter.
 MAX_ATTEMPTS = 3

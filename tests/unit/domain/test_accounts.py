@@ -22,10 +22,6 @@ from walletflow.domain.errors import ValidationError
 
 # Found while writing these tests, left as is (this change keeps behaviour): the patterns end
 # in `$`, which `re.match` also accepts before one trailing newline. Strict, so a fix shows up.
-TRAILING_NEWLINE_BUG = pytest.mark.xfail(
-    strict=True, reason="`$` matches before a trailing newline (SEGMENT_RE, ACCOUNT_NAME_RE)"
-)
-
 segments = st.from_regex(r"[a-zA-Z0-9_-]{1,64}", fullmatch=True)
 
 # kind → (builder, number of segments it takes)
@@ -111,7 +107,7 @@ def test_merchant_money_is_a_liability_and_funding_accounts_are_assets(
         ":world",
         "merchants::NGN:available",
         "merchants:m 1:NGN:available",
-        pytest.param("merchants:m1:NGN:available\n", marks=TRAILING_NEWLINE_BUG),
+        "merchants:m1:NGN:available\n",
         "fees:NGN:revenue:" + "x" * MAX_ADDRESS_LENGTH,
     ],
 )
@@ -167,7 +163,7 @@ def test_a_valid_segment_is_returned_unchanged(value: str) -> None:
         "m/1",
         "m.1",
         "é",
-        pytest.param("m1\n", marks=TRAILING_NEWLINE_BUG),
+        "m1\n",
     ],
 )
 def test_a_bad_segment_is_a_validation_error_on_its_field(value: str) -> None:
