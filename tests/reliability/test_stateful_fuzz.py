@@ -228,6 +228,7 @@ class WalletMachine(RuleBasedStateMachine):
                     "currency": currency,
                     "amount": amount,
                     "reason": "fuzz",
+                    "evidence_reference": "fuzz-evidence",
                 },
             )
         )

@@ -11,9 +11,9 @@ import pytest
 from walletflow.domain.accounts import ACCOUNT_NAME_RE, SEGMENT_RE
 from walletflow.ledger.port import ACCOUNT_PATTERN
 from walletflow.ledger.port import ASSET_PATTERN as LEDGER_ASSET_PATTERN
+from walletflow.providers.config import PROVIDER_NAME_PATTERN
 from walletflow.providers.events import TEXT_PATTERN
 from walletflow.providers.port import MERCHANT_ID_PATTERN, PAYOUT_ID_PATTERN
-from walletflow.providers.config import PROVIDER_NAME_PATTERN
 from walletflow.service.bus import IDEMPOTENCY_KEY_RE
 
 CASES: list[tuple[str, re.Pattern[str], str]] = [

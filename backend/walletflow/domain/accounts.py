@@ -102,6 +102,12 @@ def counterparty(counterparty_id: str, currency: str) -> str:
     return f"counterparties:{counterparty_id}:{currency}"
 
 
+def suspense(currency: str) -> str:
+    """Suspense and adjustments: the clearing account corrections post against (never
+    @world). Each open item must be explained (the `suspense` gate); it carries either sign."""
+    return f"suspense:{currency}:adjustments"
+
+
 # (pattern, classification). Order matters: the first match wins.
 _CLASSIFIERS: tuple[tuple[re.Pattern[str], Classification], ...] = tuple(
     (re.compile(pattern), Classification(kind, account_class, normal, negative))
@@ -156,6 +162,13 @@ _CLASSIFIERS: tuple[tuple[re.Pattern[str], Classification], ...] = tuple(
         (
             r"^counterparties:[^:]+:[^:]+\Z",
             "counterparty",
+            AccountClass.ASSET,
+            NormalBalance.DEBIT,
+            True,
+        ),
+        (
+            r"^suspense:[^:]+:adjustments\Z",
+            "suspense",
             AccountClass.ASSET,
             NormalBalance.DEBIT,
             True,

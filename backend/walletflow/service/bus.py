@@ -22,6 +22,7 @@ from typing import Any
 
 from walletflow.db.errors import database_error
 from walletflow.domain.errors import (
+    Forbidden,
     IdempotencyKeyReused,
     Unavailable,
     ValidationError,
@@ -39,6 +40,9 @@ IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}\Z")
 # A deadlock or serialization failure aborts the whole unit of work; it is then safe to run
 # again from the start. Bounded, with jitter.
 MAX_ATTEMPTS = 3
+WEBHOOK_KEY_PREFIX = "webhook:"
+"""Idempotency keys a provider's signed webhook claims (`webhook:<provider>:<reference>`): no
+one else may claim one first and so make the real webhook a key reuse."""
 RETRY_BACKOFF_S = 0.02
 
 
@@ -104,6 +108,8 @@ class CommandBus:
         key = check_idempotency_key(idempotency_key)
         values = parse_input(spec.fields, raw_input)
         authorize(spec, principal, values)
+        if key.startswith(WEBHOOK_KEY_PREFIX) and principal.provider is None:
+            raise Forbidden(f"idempotency keys starting with {WEBHOOK_KEY_PREFIX!r} are providers'")
         call = _Call(
             spec=spec,
             command=spec.build(values),

@@ -37,6 +37,7 @@ BUILDERS: dict[str, tuple[Callable[..., str], int]] = {
     "gps_pool": (accounts.gps_pool, 1),
     "stablecoin_custody": (accounts.stablecoin_custody, 1),
     "counterparty": (accounts.counterparty, 2),
+    "suspense": (accounts.suspense, 1),
 }
 
 
@@ -85,6 +86,7 @@ def test_only_debit_normal_accounts_may_go_negative(kind: str) -> None:
         ("gps_pool", AccountClass.ASSET),
         ("stablecoin_custody", AccountClass.ASSET),
         ("counterparty", AccountClass.ASSET),
+        ("suspense", AccountClass.ASSET),
     ],
 )
 def test_merchant_money_is_a_liability_and_funding_accounts_are_assets(

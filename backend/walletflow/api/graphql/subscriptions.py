@@ -144,7 +144,7 @@ class Subscription:
                 last_sent = time.monotonic()
 
     @strawberry.subscription(
-        description="The four gates: now, then re-run after events (debounced), sent on change."
+        description="The gates: now, then re-run after events (debounced), sent on change."
     )
     async def gates(self, info: Info, debounce_ms: int = 500) -> AsyncGenerator[list[Gate], None]:
         with typed_errors():

@@ -234,6 +234,10 @@ class CommandInfo:
     template: str | None
     merchant_field: str | None
     moves_money: bool
+    four_eyes: bool
+    """A person's entry needs a second person's approval (the default policy)."""
+    provider_only: bool
+    """A provider fact (the signed webhook); staff enter it only under four eyes."""
     allowed: bool
     """Whether the caller's role may run it at all (merchants: on their own merchant id)."""
     fields: list[CommandField]
