@@ -121,16 +121,20 @@ class CommandBus:
         )
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await self._run_unit(call)
+                outcome = await self._run_unit(call)
             except Unavailable:
                 if attempt == MAX_ATTEMPTS:
                     raise
                 await asyncio.sleep(RETRY_BACKOFF_S * attempt * random.random())
+                continue
             except IdempotencyKeyReused:
                 raise
             except WalletflowError as error:
                 await self._log_failure(call, error)
                 raise
+            # What the caller may see of it (a merchant: its own accounts only); the claim
+            # keeps the whole result.
+            return outcome.visible_to(principal)
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def _run_unit(self, call: _Call) -> CommandOutcome:

@@ -99,6 +99,7 @@ def hold_node(row: HoldRow) -> Hold:
         reason=row.reason,
         created_at=row.created_at,
         state_changed_at=row.state_changed_at,
+        merchant_payout_id=row.merchant_payout_id,
     )
 
 

@@ -98,7 +98,7 @@ class Subscription:
                         event_id=event.event_id,
                         type=event.type,
                         merchant_id=event.merchant_id,
-                        payload=JSON(event.payload),
+                        payload=JSON(context.visibility.without_actors(event.payload)),
                     )
 
     @strawberry.subscription(description="New ledger transactions (merchants: only their own).")
@@ -123,7 +123,7 @@ class Subscription:
                     seen.add(tx_id)
                     if len(seen) > MAX_QUEUE_ITEMS:
                         seen.clear()
-                    yield transaction_node(tx)
+                    yield transaction_node(context.visibility.transaction(tx))
 
     @strawberry.subscription(
         description="Outbox status: when events flow, and at least every intervalS seconds."

@@ -104,6 +104,9 @@ class Hold:
     reason: str | None
     created_at: datetime
     state_changed_at: datetime
+    merchant_payout_id: str | None = strawberry.field(
+        default=None, description="The id the merchant gave this payout (unique per merchant)."
+    )
 
     @strawberry.field(description="The hold sub-account's balance in the ledger right now.")
     async def ledger_balance_minor(self, info: Info) -> BigInt:
