@@ -22,7 +22,6 @@ from typing import Any
 
 from walletflow.db.errors import database_error
 from walletflow.domain.errors import (
-    Forbidden,
     IdempotencyKeyReused,
     Unavailable,
     ValidationError,
@@ -30,6 +29,7 @@ from walletflow.domain.errors import (
 )
 from walletflow.domain.principals import Principal
 from walletflow.service.fields import parse_input
+from walletflow.service.key_namespaces import check_key_namespace
 from walletflow.service.registry import CommandSpec, Registry, authorize
 from walletflow.service.results import CommandOutcome, CommandResult
 from walletflow.service.unit_of_work import CommandContext, UnitOfWork, UnitOfWorkFactory
@@ -40,9 +40,6 @@ IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}\Z")
 # A deadlock or serialization failure aborts the whole unit of work; it is then safe to run
 # again from the start. Bounded, with jitter.
 MAX_ATTEMPTS = 3
-WEBHOOK_KEY_PREFIX = "webhook:"
-"""Idempotency keys a provider's signed webhook claims (`webhook:<provider>:<reference>`): no
-one else may claim one first and so make the real webhook a key reuse."""
 RETRY_BACKOFF_S = 0.02
 
 
@@ -108,8 +105,7 @@ class CommandBus:
         key = check_idempotency_key(idempotency_key)
         values = parse_input(spec.fields, raw_input)
         authorize(spec, principal, values)
-        if key.startswith(WEBHOOK_KEY_PREFIX) and principal.provider is None:
-            raise Forbidden(f"idempotency keys starting with {WEBHOOK_KEY_PREFIX!r} are providers'")
+        check_key_namespace(principal, key)
         call = _Call(
             spec=spec,
             command=spec.build(values),

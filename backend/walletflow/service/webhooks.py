@@ -31,8 +31,9 @@ from walletflow.domain.errors import (
 from walletflow.domain.principals import provider_principal
 from walletflow.money import Asset
 from walletflow.providers.events import ProviderEvent, ProviderEventType
-from walletflow.service.bus import WEBHOOK_KEY_PREFIX, CommandBus
+from walletflow.service.bus import CommandBus
 from walletflow.service.clock import Clock
+from walletflow.service.key_namespaces import WEBHOOK_KEY_PREFIX
 
 log = logging.getLogger(__name__)
 

@@ -190,6 +190,16 @@ async def test_nobody_can_squat_a_providers_payin_reference_and_the_real_webhook
     assert await available_minor(live, "m2") == 10_000 + 25_000
 
 
+async def test_people_cannot_occupy_the_sagas_idempotency_keys(live: Api) -> None:
+    await funded(live, "m1", "m2")
+    wallet = {"merchantId": "m1", "currency": "KES"}
+    for who in ("m1", "operator"):
+        taken = await live.mutate("createWallet", wallet, who=who, key="saga:po_1:settle")
+        assert taken["__typename"] == "Forbidden", taken
+    ok = await live.mutate("createWallet", wallet, who="operator", key="sagas-are-people-too")
+    assert ok["__typename"] == "CommandSuccess", ok
+
+
 # --- what a merchant sees ------------------------------------------------------------------
 
 
