@@ -1,7 +1,8 @@
 """Load generator for the running walletflow API: GraphQL postPayin with unique idempotency
 keys over many merchants, plus a read mix; prints throughput, p50/p95/p99 and errors.
 
-    walletflow serve --workers 2 &        # the API under test (AUTH_TOKEN optional)
+    RATE_LIMIT_REQUESTS_PER_MIN=0 RATE_LIMIT_MONEY_PER_MIN=0 \
+    walletflow serve --workers 2 &      # the API under test, rate limits off (AUTH_TOKEN optional)
     python bench/api_load.py --url http://127.0.0.1:8000 --duration 20 --concurrency 32
 
 Traffic goes to loopback only (the URL must be 127.0.0.1 / localhost / ::1); every loop is

@@ -24,10 +24,12 @@ from walletflow.db.engine import create_engine
 from walletflow.ledger.pg import PostgresLedger, VerifyReport
 from walletflow.ledger.port import LedgerPort
 from walletflow.ledger.templates import TemplateCatalog
+from walletflow.providers.config import providers_file, rail_currencies
 from walletflow.providers.registry import ProviderRegistry
 from walletflow.service.bus import CommandBus
 from walletflow.service.catalog import build_registry
 from walletflow.service.clock import Clock, SystemClock
+from walletflow.service.rails import PayoutRails
 from walletflow.service.registry import Registry
 from walletflow.service.unit_of_work import LedgerFactory, ServicePolicy, UnitOfWork
 from walletflow.workers.config import WorkerConfig
@@ -111,13 +113,16 @@ def build_container(
     *,
     clock: Clock | None = None,
     templates: TemplateCatalog | None = None,
+    rails: PayoutRails | None = None,
 ) -> Container:
-    """Wire the ledger backend, the unit of work and the command bus."""
+    """Wire the ledger backend, the unit of work and the command bus. `rails`: the payout rails
+    payouts may name (default: those of the providers file)."""
     clock = clock or SystemClock()
     templates = templates or TemplateCatalog()
     policy = ServicePolicy(
         flag_mode=settings.core_wallet_flag_mode,
         completion_gating=settings.core_wallet_completion_gating,
+        payout_rails=rails or PayoutRails.of(rail_currencies(providers_file())),
     )
     ledger_factory: LedgerFactory
     ledger: LedgerPort
@@ -190,8 +195,8 @@ def open_worker(settings: Settings, config: WorkerConfig, database_url: str) -> 
     """Wire a worker: engine, container, provider rails and the payout saga runner. Refuses a
     saga lease too short to cover a provider call (`check_lease_covers_calls`)."""
     engine = create_engine(database_url)
-    container = build_container(settings, engine)
     providers = ProviderRegistry.from_file(config.providers_file)
+    container = build_container(settings, engine, rails=PayoutRails.of(providers.rails()))
     check_lease_covers_calls(
         config.saga, {name: providers.config(name).timeout_s for name in providers.names()}
     )

@@ -81,6 +81,12 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_cost: int = 5000
     max_body_bytes: int = 256 * 1024
+    rate_limit_requests_per_min: int = 600
+    """Per principal; 0 turns the limit off. Staff get STAFF_RATE_LIMIT_FACTOR times it."""
+    rate_limit_money_per_min: int = 60
+    """Money commands per principal per minute; 0 turns the limit off."""
+    suspense_max_age_days: int = 3
+    """The suspense gate is red while an open suspense item is older than this."""
     log_level: str = "INFO"
 
     @property
@@ -133,6 +139,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         graphql_max_depth=get.bounded_int("GRAPHQL_MAX_DEPTH", 12, 2, 64),
         graphql_max_cost=get.bounded_int("GRAPHQL_MAX_COST", 5000, 10, 1_000_000),
         max_body_bytes=get.bounded_int("MAX_BODY_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+        rate_limit_requests_per_min=get.bounded_int(
+            "RATE_LIMIT_REQUESTS_PER_MIN", 600, 0, 1_000_000
+        ),
+        rate_limit_money_per_min=get.bounded_int("RATE_LIMIT_MONEY_PER_MIN", 60, 0, 1_000_000),
+        suspense_max_age_days=get.bounded_int("SUSPENSE_MAX_AGE_DAYS", 3, 1, 365),
         log_level=get.choice_text("LOG_LEVEL", {"DEBUG", "INFO", "WARNING", "ERROR"}, "INFO"),
     )
     _check_consistency(settings)

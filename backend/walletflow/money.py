@@ -35,8 +35,8 @@ CURRENCY_SCALES: dict[str, int] = {
     code: scale for scale, codes in _ISO_4217.items() for code in codes.split()
 } | _STABLECOINS
 
-_ASSET_RE = re.compile(r"^([A-Z][A-Z0-9]{1,15})(?:/([0-9]{1,2}))?$")
-_DECIMAL_RE = re.compile(r"^(-?)([0-9]+)(?:\.([0-9]+))?$")
+_ASSET_RE = re.compile(r"^([A-Z][A-Z0-9]{1,15})(?:/([0-9]{1,2}))?\Z")
+_DECIMAL_RE = re.compile(r"^(-?)([0-9]+)(?:\.([0-9]+))?\Z")
 
 
 class MoneyError(ValidationError):

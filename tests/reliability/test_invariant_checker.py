@@ -24,7 +24,7 @@ async def busy_books(run: Run) -> None:
         currency="NGN",
         amount="40",
         provider="sandbox",
-        destination={"bank": "058"},
+        destination={"bank": "058", "account": "0123456789"},
         payout_id="po-1",
     )
 

@@ -173,7 +173,7 @@ class WalletMachine(RuleBasedStateMachine):
                     "currency": currency,
                     "amount": amount,
                     "provider": "sandbox",
-                    "destination": {"bank": "058"},
+                    "destination": {"bank": "058", "account": "0123456789"},
                 },
             )
         )
@@ -228,6 +228,7 @@ class WalletMachine(RuleBasedStateMachine):
                     "currency": currency,
                     "amount": amount,
                     "reason": "fuzz",
+                    "evidence_reference": "fuzz-evidence",
                 },
             )
         )

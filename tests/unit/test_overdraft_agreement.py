@@ -25,6 +25,7 @@ ONE_ADDRESS_PER_KIND = {
     "gps_pool": accounts.gps_pool("KES"),
     "stablecoin_custody": accounts.stablecoin_custody("USDC"),
     "counterparty": accounts.counterparty("cp1", "USD"),
+    "suspense": accounts.suspense("NGN"),
 }
 
 

@@ -24,6 +24,8 @@ from walletflow.api.graphql.endpoint import AuthGate, graphql_app
 from walletflow.api.graphql.schema import build_schema
 from walletflow.api.health import healthz
 from walletflow.api.limits import BodySizeLimit
+from walletflow.api.rate_limiter import RateLimiter
+from walletflow.api.rate_limits import RequestRateLimit
 from walletflow.api.state import ApiState
 from walletflow.api.webhooks import provider_webhook
 from walletflow.bootstrap import build_container, open_resources
@@ -32,6 +34,7 @@ from walletflow.providers.config import providers_file
 from walletflow.providers.registry import ProviderRegistry
 from walletflow.service.catalog import build_registry
 from walletflow.service.clock import Clock
+from walletflow.service.rails import PayoutRails
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,10 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resources = open_resources(settings, database_url, redis_url)
         app.state.resources = resources
-        container = build_container(settings, resources.engine, clock=clock)
         registry = providers or ProviderRegistry.from_file(providers_file())
+        container = build_container(
+            settings, resources.engine, clock=clock, rails=PayoutRails.of(registry.rails())
+        )
         authenticator = Authenticator(settings, resources.engine, container.clock)
         app.state.container = container
         app.state.api = ApiState(
@@ -66,6 +71,7 @@ def create_app(
             providers=registry,
             oauth=oauth,
             unix_now=unix_now,
+            rate_limiter=RateLimiter(resources.redis, settings),
         )
         if authenticator.open_dev:
             log.warning(
@@ -80,7 +86,9 @@ def create_app(
             await container.aclose()
             await resources.close()
 
-    graphql = AuthGate(graphql_app(schema, graphql_ide=not settings.is_production))
+    graphql = AuthGate(
+        RequestRateLimit(graphql_app(schema, graphql_ide=not settings.is_production))
+    )
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -47,8 +47,8 @@ GL_COLUMNS: tuple[str, ...] = (
 MAX_SEED_ROWS = 1_000
 MAX_SEED_BYTES = 1024 * 1024
 MAX_TEXT_CHARS = 200
-CODE_RE = re.compile(r"^[0-9]{4}$")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+CODE_RE = re.compile(r"^[0-9]{4}\Z")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 BOOLEANS = {"true": True, "false": False}
 
 

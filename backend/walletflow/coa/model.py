@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from walletflow.domain.accounts import AccountClass, NormalBalance, classify
 
-PLACEHOLDER_RE = re.compile(r"^\{[a-z_]{1,32}\}$")
-LITERAL_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+PLACEHOLDER_RE = re.compile(r"^\{[a-z_]{1,32}\}\Z")
+LITERAL_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}\Z")
 SAMPLE_SEGMENT = "x1"
 
 

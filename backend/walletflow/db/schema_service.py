@@ -66,6 +66,7 @@ holds = Table(
     Column("reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("state_changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("merchant_payout_id", Text),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     CheckConstraint(
         "state IN ('reserved', 'settled', 'released', 'manual_review')", name="state_known"
@@ -80,6 +81,8 @@ holds = Table(
     ForeignKeyConstraint(["reserve_tx_id"], ["ledger_transactions.id"]),
     ForeignKeyConstraint(["settle_tx_id"], ["ledger_transactions.id"]),
     ForeignKeyConstraint(["release_tx_id"], ["ledger_transactions.id"]),
+    # A payout id a merchant supplies is unique within that merchant only.
+    UniqueConstraint("merchant_id", "merchant_payout_id"),
     Index("ix_holds_state_created", "state", "created_at"),
     Index("ix_holds_merchant_state", "merchant_id", "state"),
 )

@@ -15,8 +15,8 @@ from enum import StrEnum
 from walletflow.domain.errors import ValidationError
 
 WORLD = "world"
-ACCOUNT_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+(:[a-zA-Z0-9_-]+)*$")
-SEGMENT_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+ACCOUNT_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+(:[a-zA-Z0-9_-]+)*\Z")
+SEGMENT_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}\Z")
 MAX_ADDRESS_LENGTH = 256
 
 
@@ -102,60 +102,73 @@ def counterparty(counterparty_id: str, currency: str) -> str:
     return f"counterparties:{counterparty_id}:{currency}"
 
 
+def suspense(currency: str) -> str:
+    """Suspense and adjustments: the clearing account corrections post against (never
+    @world). Each open item must be explained (the `suspense` gate); it carries either sign."""
+    return f"suspense:{currency}:adjustments"
+
+
 # (pattern, classification). Order matters: the first match wins.
 _CLASSIFIERS: tuple[tuple[re.Pattern[str], Classification], ...] = tuple(
     (re.compile(pattern), Classification(kind, account_class, normal, negative))
     for pattern, kind, account_class, normal, negative in (
-        (r"^world$", "world", AccountClass.EQUITY, NormalBalance.DEBIT, True),
+        (r"^world\Z", "world", AccountClass.EQUITY, NormalBalance.DEBIT, True),
         (
-            r"^merchants:[^:]+:[^:]+:available$",
+            r"^merchants:[^:]+:[^:]+:available\Z",
             "merchant_available",
             AccountClass.LIABILITY,
             NormalBalance.CREDIT,
             False,
         ),
         (
-            r"^merchants:[^:]+:[^:]+:holds:[^:]+$",
+            r"^merchants:[^:]+:[^:]+:holds:[^:]+\Z",
             "merchant_hold",
             AccountClass.LIABILITY,
             NormalBalance.CREDIT,
             False,
         ),
         (
-            r"^merchants:[^:]+:[^:]+:reserve$",
+            r"^merchants:[^:]+:[^:]+:reserve\Z",
             "merchant_reserve",
             AccountClass.LIABILITY,
             NormalBalance.CREDIT,
             False,
         ),
         (
-            r"^providers:[^:]+:[^:]+:settlement$",
+            r"^providers:[^:]+:[^:]+:settlement\Z",
             "provider_settlement",
             AccountClass.ASSET,
             NormalBalance.DEBIT,
             True,
         ),
-        (r"^banks:[^:]+:[^:]+$", "bank", AccountClass.ASSET, NormalBalance.DEBIT, True),
+        (r"^banks:[^:]+:[^:]+\Z", "bank", AccountClass.ASSET, NormalBalance.DEBIT, True),
         (
-            r"^fees:[^:]+:revenue$",
+            r"^fees:[^:]+:revenue\Z",
             "fees_revenue",
             AccountClass.REVENUE,
             NormalBalance.CREDIT,
             False,
         ),
-        (r"^tax:[^:]+:vat$", "tax_vat", AccountClass.LIABILITY, NormalBalance.CREDIT, False),
-        (r"^fx:[^:]+:position$", "fx_position", AccountClass.ASSET, NormalBalance.DEBIT, True),
-        (r"^gps:[^:]+:pool$", "gps_pool", AccountClass.ASSET, NormalBalance.DEBIT, True),
+        (r"^tax:[^:]+:vat\Z", "tax_vat", AccountClass.LIABILITY, NormalBalance.CREDIT, False),
+        (r"^fx:[^:]+:position\Z", "fx_position", AccountClass.ASSET, NormalBalance.DEBIT, True),
+        (r"^gps:[^:]+:pool\Z", "gps_pool", AccountClass.ASSET, NormalBalance.DEBIT, True),
         (
-            r"^stablecoin:[^:]+:custody$",
+            r"^stablecoin:[^:]+:custody\Z",
             "stablecoin_custody",
             AccountClass.ASSET,
             NormalBalance.DEBIT,
             True,
         ),
         (
-            r"^counterparties:[^:]+:[^:]+$",
+            r"^counterparties:[^:]+:[^:]+\Z",
             "counterparty",
+            AccountClass.ASSET,
+            NormalBalance.DEBIT,
+            True,
+        ),
+        (
+            r"^suspense:[^:]+:adjustments\Z",
+            "suspense",
             AccountClass.ASSET,
             NormalBalance.DEBIT,
             True,

@@ -167,6 +167,7 @@ class PostCorrection:
     currency: str
     amount_minor: int
     reason: str
+    evidence_reference: str
     effective_at: datetime | None
 
 

@@ -159,3 +159,15 @@ class UnsupportedByLedgerBackend(WalletflowError):
     refuses instead."""
 
     code = "UNSUPPORTED_BY_LEDGER_BACKEND"
+
+
+class RateLimited(WalletflowError):
+    """Too many requests (or money commands) from one principal in the current window; send
+    again after `retry_after_s` seconds (the same idempotency key is safe)."""
+
+    code = "RATE_LIMITED"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after_s: int, limit: str) -> None:
+        super().__init__(message, details={"retryAfterS": retry_after_s, "limit": limit})
+        self.retry_after_s = retry_after_s

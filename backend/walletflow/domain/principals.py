@@ -44,10 +44,18 @@ class Principal:
         """Admins, and walletflow itself (the CLI an operator runs on the server)."""
         return self.role in {Role.ADMIN, Role.SYSTEM}
 
+    @property
+    def provider(self) -> str | None:
+        """The provider whose signed webhook this is (`provider:<name>`), else None."""
+        if self.role is Role.SYSTEM and self.subject.startswith(PROVIDER_SUBJECT_PREFIX):
+            return self.subject[len(PROVIDER_SUBJECT_PREFIX) :]
+        return None
 
+
+PROVIDER_SUBJECT_PREFIX = "provider:"
 SYSTEM_CLI = Principal(Role.SYSTEM, "cli")
 SYSTEM_SAGA = Principal(Role.SYSTEM, "saga")
 
 
 def provider_principal(provider: str) -> Principal:
-    return Principal(Role.SYSTEM, f"provider:{provider}")
+    return Principal(Role.SYSTEM, f"{PROVIDER_SUBJECT_PREFIX}{provider}")

@@ -56,7 +56,7 @@ def add_parser(subparsers: Any) -> None:
     report_sub.add_parser("alm", help="assets vs liabilities by class and currency").set_defaults(
         func=_alm
     )
-    report_sub.add_parser("gates", help="the four gates, green or red").set_defaults(func=_gates)
+    report_sub.add_parser("gates", help="the gates, green or red").set_defaults(func=_gates)
     statements = report_sub.add_parser("statements", help="a wallet's statement lines")
     statements.add_argument("merchant_id")
     statements.add_argument("currency")
@@ -165,7 +165,13 @@ def _gates(args: argparse.Namespace) -> int:
 
         backend = container.settings.ledger_backend
         async with container.engine.begin() as connection:
-            results = await run_gates(connection, EVERYTHING, backend, container.templates)
+            results = await run_gates(
+                connection,
+                EVERYTHING,
+                backend,
+                container.templates,
+                suspense_max_age_days=container.settings.suspense_max_age_days,
+            )
         ok = all(result.ok for result in results)
         return (0 if ok else 1), {"ok": ok, "gates": [result.to_json() for result in results]}
 

@@ -5,7 +5,8 @@ one or more remaining segments. Examples: `world`, `banks:**`, `stablecoin:*:cus
 
 Rule 3 of DESIGN.md: overdraft is refused by the ledger. Only the accounts this policy names
 may go negative: `world` and the funding accounts (providers, banks, counterparties, FX
-positions, GPS pools, stablecoin custody). Merchants, fees and tax never do. The Postgres ledger
+positions, GPS pools, stablecoin custody) and suspense (a clearing account of either sign whose
+open items are gated until explained). Merchants, fees and tax never do. The Postgres ledger
 stores the verdict on each volume row (`may_go_negative`) where a CHECK constraint enforces it.
 
 Hot accounts are those that nearly every pay-in touches (`world`, fees, VAT, provider
@@ -27,6 +28,7 @@ DEFAULT_NEGATIVE_ALLOWED: tuple[str, ...] = (
     "fx:**",
     "gps:**",
     "stablecoin:*:custody",
+    "suspense:*:adjustments",
 )
 DEFAULT_NEVER_NEGATIVE: tuple[str, ...] = ("merchants:**", "fees:**", "tax:**")
 DEFAULT_HOT: tuple[str, ...] = (

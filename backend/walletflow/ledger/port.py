@@ -30,9 +30,9 @@ MAX_REFERENCE_CHARS = 256
 MAX_IDEMPOTENCY_KEY_CHARS = 256
 MAX_BALANCE_ACCOUNTS = 1_000
 
-ACCOUNT_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+(:[a-zA-Z0-9_-]+)*$")
-ASSET_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,16}(/[0-9]{1,3})?$")
-PREFIX_PATTERN = re.compile(r"^[a-zA-Z0-9_:-]*$")
+ACCOUNT_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+(:[a-zA-Z0-9_-]+)*\Z")
+ASSET_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,16}(/[0-9]{1,3})?\Z")
+PREFIX_PATTERN = re.compile(r"^[a-zA-Z0-9_:-]*\Z")
 
 T = TypeVar("T")
 

@@ -22,12 +22,12 @@ from walletflow.numscript.errors import (
 
 Monetary = tuple[str, int]
 
-ACCOUNT_RE = re.compile(r"^[a-zA-Z0-9_-]+(:[a-zA-Z0-9_-]+)*$")
+ACCOUNT_RE = re.compile(r"^[a-zA-Z0-9_-]+(:[a-zA-Z0-9_-]+)*\Z")
 # Formance's ledger asset rule (pkg/assets): the one postings are checked against.
-ASSET_RE = re.compile(r"^[A-Z][A-Z0-9]{0,16}(_[A-Z]{1,16})?(/\d{1,6})?$")
-_INT_RE = re.compile(r"^[+-]?[0-9]+$")
-_PERCENT_RE = re.compile(r"^([0-9]+)(?:[.]([0-9]+))?%$")
-_FRACTION_RE = re.compile(r"^([0-9]+)\s?/\s?([0-9]+)$")
+ASSET_RE = re.compile(r"^[A-Z][A-Z0-9]{0,16}(_[A-Z]{1,16})?(/\d{1,6})?\Z")
+_INT_RE = re.compile(r"^[+-]?[0-9]+\Z")
+_PERCENT_RE = re.compile(r"^([0-9]+)(?:[.]([0-9]+))?%\Z")
+_FRACTION_RE = re.compile(r"^([0-9]+)\s?/\s?([0-9]+)\Z")
 
 _CACHE_LIMIT = 4096
 _valid_accounts: dict[str, bool] = {}

@@ -29,8 +29,8 @@ from walletflow.domain.errors import ValidationError
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_PROVIDERS_FILE = REPO_ROOT / "seeds" / "providers.json"
-PROVIDER_NAME_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}$")
-CURRENCY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{2,9}$")
+PROVIDER_NAME_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}\Z")
+CURRENCY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{2,9}\Z")
 MAX_TIMEOUT_S = 120.0
 MAX_PROVIDERS = 256
 DEFAULT_TIMEOUT_S = 5.0
@@ -168,3 +168,23 @@ def providers_file(environ: Mapping[str, str] | None = None) -> Path:
     """The providers file every process reads: `PROVIDERS_FILE`, else `seeds/providers.json`."""
     env = os.environ if environ is None else environ
     return Path(env.get("PROVIDERS_FILE") or DEFAULT_PROVIDERS_FILE)
+
+
+def rail_currencies(path: Path) -> list[tuple[str, frozenset[str]]]:
+    """(name, currencies) of each provider in a providers file, without resolving secrets (a
+    process that never calls a rail, such as `walletflow cmd`, need not hold them)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValidationError(f"cannot read {path}", field_errors={"file": str(error)}) from None
+    entries = document.get("providers") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or len(entries) > MAX_PROVIDERS:
+        raise ValidationError(f"invalid providers file {path}", field_errors={"providers": "list"})
+    rails: list[tuple[str, frozenset[str]]] = []
+    for entry in entries:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        currencies = entry.get("currencies") if isinstance(entry, dict) else None
+        named = isinstance(name, str) and PROVIDER_NAME_PATTERN.match(name)
+        if named and isinstance(currencies, list):
+            rails.append((str(name), frozenset(c for c in currencies if isinstance(c, str))))
+    return rails

@@ -30,7 +30,7 @@ from walletflow.providers.port import (
 
 MAX_EVENT_BODY_BYTES = 64 * 1024
 MAX_REASON_LENGTH = 1024
-TEXT_PATTERN = re.compile(r"^[A-Za-z0-9_.:/-]{1,256}$")
+TEXT_PATTERN = re.compile(r"^[A-Za-z0-9_.:/-]{1,256}\Z")
 
 
 class ProviderEventType(StrEnum):

@@ -16,10 +16,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from walletflow.domain.errors import ValidationError
 
-PAYOUT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-MERCHANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+PAYOUT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
+MERCHANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}\Z")
 # Formance asset form: "NGN/2", "USDC/6", "UGX" (scale 0 may be written "UGX/0").
-ASSET_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,15}(/[0-9]{1,2})?$")
+ASSET_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,15}(/[0-9]{1,2})?\Z")
 
 
 class OutcomeStatus(StrEnum):

@@ -50,6 +50,10 @@ class ProviderRegistry:
     def names(self) -> list[str]:
         return sorted(self._configs)
 
+    def rails(self) -> list[tuple[str, frozenset[str]]]:
+        """(name, currencies) of every configured rail."""
+        return [(name, config.currencies) for name, config in sorted(self._configs.items())]
+
     def config(self, name: str) -> ProviderConfig:
         """The provider's config (the webhook endpoint needs its secret)."""
         try:

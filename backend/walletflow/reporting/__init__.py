@@ -1,5 +1,5 @@
 """Reporting: plain SQL views over the ledger (trial balance, ALM), the statements read model
-and the four gates. No domain objects: reads bypass the domain, as cosmicpython's views do."""
+and the gates. No domain objects: reads bypass the domain, as cosmicpython's views do."""
 
 from walletflow.reporting.balances import (
     AlmView,

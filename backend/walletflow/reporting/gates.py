@@ -1,4 +1,4 @@
-"""The four gates, each green or red with detail an operator can act on.
+"""The gates, each green or red with detail an operator can act on.
 
 - `books_foot`: every asset sums to zero over the postings and over the volume cache, and the
   cache equals the postings account by account.
@@ -10,6 +10,8 @@
   running balance equals it, and the running balances chain without gaps.
 - `coa_templates`: no drift between the seeds, the loaded COA/GL tables, the classifier and
   the loaded templates (see `coa.drift`).
+- `suspense`: every open suspense item (a correction not yet explained) is younger than
+  `suspense_max_age_days`; each open item is listed with its reason, evidence, amount and age.
 
 Each gate is one SQL query (the COA gate reads a few small tables); detail lists are capped at
 `MAX_DETAIL_ITEMS`, with the full count alongside.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from walletflow.coa.drift import coa_drift
 from walletflow.ledger.templates import TemplateCatalog
+from walletflow.money import Money
 from walletflow.reporting.statements import (
     WALLET_ACCOUNT_RE,
     pending_transactions,
@@ -37,7 +40,9 @@ from walletflow.reporting.statements import (
 )
 
 MAX_DETAIL_ITEMS = 50
-GATE_NAMES: tuple[str, ...] = ("books_foot", "holds", "statements", "coa_templates")
+SUSPENSE_ACCOUNT_RE = r"^suspense:[^:]+[:]adjustments$"  # [:] keeps text() from binding it
+GATE_NAMES: tuple[str, ...] = ("books_foot", "holds", "statements", "coa_templates", "suspense")
+DEFAULT_SUSPENSE_MAX_AGE_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -289,6 +294,98 @@ async def gate_coa_templates(
     return not drift, detail
 
 
+# Open suspense items, first in first out: per (suspense account, asset) the balance is made of
+# the newest legs of its sign; an opposite leg (a correction the other way, a reversal) clears
+# the oldest items first. A leg is open for the part of the balance that newer legs of the same
+# sign do not cover. Ages count from when the item was recorded (`inserted_at`), so a
+# back-dated correction is not overdue the moment it is entered.
+_SUSPENSE_SQL = f"""
+WITH legs AS (
+    SELECT p.tx_id, p.ordinal, p.destination AS account, p.source AS counter_account, p.asset,
+           p.amount AS delta
+      FROM ledger_postings p
+     WHERE p.destination LIKE 'suspense:%' AND p.destination ~ '{SUSPENSE_ACCOUNT_RE}'
+    UNION ALL
+    SELECT p.tx_id, p.ordinal, p.source, p.destination, p.asset, -p.amount
+      FROM ledger_postings p
+     WHERE p.source LIKE 'suspense:%' AND p.source ~ '{SUSPENSE_ACCOUNT_RE}'
+), totals AS (
+    SELECT account, asset, sum(delta) AS balance FROM legs GROUP BY account, asset
+), candidates AS (
+    SELECT l.*, t.balance,
+           coalesce(sum(abs(l.delta)) OVER (
+               PARTITION BY l.account, l.asset ORDER BY l.tx_id DESC, l.ordinal DESC
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS newer_minor
+      FROM legs l JOIN totals t ON t.account = l.account AND t.asset = l.asset
+     WHERE t.balance <> 0 AND sign(l.delta) = sign(t.balance)
+), open_items AS (
+    SELECT c.tx_id, c.account, c.counter_account, c.asset,
+           sign(c.delta) * least(abs(c.delta), abs(c.balance) - c.newer_minor) AS open_minor,
+           tx.inserted_at, tx.metadata ->> 'reason' AS reason,
+           tx.metadata ->> 'evidence' AS evidence, tx.metadata ->> 'command' AS command
+      FROM candidates c JOIN ledger_transactions tx ON tx.id = c.tx_id
+     WHERE c.newer_minor < abs(c.balance)
+)
+SELECT
+  (SELECT count(*) FROM open_items) AS open_count,
+  (SELECT count(*) FROM open_items WHERE inserted_at < :overdue_before) AS overdue_count,
+  (SELECT coalesce(json_agg(b ORDER BY b.account, b.asset), '[]'::json)
+     FROM (SELECT account, asset, balance FROM totals WHERE balance <> 0) b) AS balances,
+  (SELECT coalesce(json_agg(x), '[]'::json) FROM (
+        SELECT * FROM open_items ORDER BY inserted_at, tx_id
+         LIMIT {MAX_DETAIL_ITEMS}) x) AS items
+"""
+
+
+def _formatted(asset: str, amount_minor: int) -> str:
+    return Money.of_minor(amount_minor, asset).format()
+
+
+async def gate_suspense(
+    connection: AsyncConnection, *, now: datetime, max_age_days: int
+) -> tuple[bool, dict[str, Any]]:
+    assert max_age_days >= 1, max_age_days
+    overdue_before = now - timedelta(days=max_age_days)
+    row = (await connection.execute(text(_SUSPENSE_SQL), {"overdue_before": overdue_before})).one()
+    items = []
+    for item in _json(row.items):
+        recorded_at = datetime.fromisoformat(item["inserted_at"])
+        open_minor = int(item["open_minor"])
+        items.append(
+            {
+                "transactionId": int(item["tx_id"]),
+                "account": item["account"],
+                "counterAccount": item["counter_account"],
+                "command": item["command"],
+                "reason": item["reason"],
+                "evidence": item["evidence"],
+                "asset": item["asset"],
+                "amountMinor": open_minor,
+                "formatted": _formatted(item["asset"], open_minor),
+                "recordedAt": recorded_at.isoformat(),
+                "ageS": max(0, int((now - recorded_at).total_seconds())),
+                "overdue": recorded_at < overdue_before,
+            }
+        )
+    overdue_count = int(row.overdue_count)
+    detail = {
+        "maxAgeDays": max_age_days,
+        "openItems": int(row.open_count),
+        "overdueItems": overdue_count,
+        "balances": [
+            {
+                "account": b["account"],
+                "asset": b["asset"],
+                "balanceMinor": int(b["balance"]),
+                "formatted": _formatted(b["asset"], int(b["balance"])),
+            }
+            for b in _json(row.balances)
+        ],
+        "items": items,
+    }
+    return overdue_count == 0, detail
+
+
 async def run_gates(
     connection: AsyncConnection,
     templates: TemplateCatalog,
@@ -296,15 +393,20 @@ async def run_gates(
     seeds_dir: Path | None = None,
     refresh_statements: bool = True,
     now: datetime | None = None,
+    suspense_max_age_days: int = DEFAULT_SUSPENSE_MAX_AGE_DAYS,
 ) -> list[GateResult]:
-    """Run the four gates in order. With `refresh_statements` (the default) the statements
-    gate first applies new ledger transactions to the read model, in this transaction."""
+    """Run the gates in order. With `refresh_statements` (the default) the statements gate
+    first applies new ledger transactions to the read model, in this transaction."""
     checked_at = now or datetime.now(UTC)
     checks: tuple[tuple[str, Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]], ...] = (
         ("books_foot", lambda: gate_books_foot(connection)),
         ("holds", lambda: gate_holds(connection)),
         ("statements", lambda: gate_statements(connection, refresh=refresh_statements)),
         ("coa_templates", lambda: gate_coa_templates(connection, templates, seeds_dir)),
+        (
+            "suspense",
+            lambda: gate_suspense(connection, now=checked_at, max_age_days=suspense_max_age_days),
+        ),
     )
     results: list[GateResult] = []
     for name, check in checks:

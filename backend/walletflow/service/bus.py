@@ -29,13 +29,14 @@ from walletflow.domain.errors import (
 )
 from walletflow.domain.principals import Principal
 from walletflow.service.fields import parse_input
+from walletflow.service.key_namespaces import check_key_namespace
 from walletflow.service.registry import CommandSpec, Registry, authorize
 from walletflow.service.results import CommandOutcome, CommandResult
 from walletflow.service.unit_of_work import CommandContext, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}\Z")
 # A deadlock or serialization failure aborts the whole unit of work; it is then safe to run
 # again from the start. Bounded, with jitter.
 MAX_ATTEMPTS = 3
@@ -104,6 +105,7 @@ class CommandBus:
         key = check_idempotency_key(idempotency_key)
         values = parse_input(spec.fields, raw_input)
         authorize(spec, principal, values)
+        check_key_namespace(principal, key)
         call = _Call(
             spec=spec,
             command=spec.build(values),
@@ -115,16 +117,20 @@ class CommandBus:
         )
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await self._run_unit(call)
+                outcome = await self._run_unit(call)
             except Unavailable:
                 if attempt == MAX_ATTEMPTS:
                     raise
                 await asyncio.sleep(RETRY_BACKOFF_S * attempt * random.random())
+                continue
             except IdempotencyKeyReused:
                 raise
             except WalletflowError as error:
                 await self._log_failure(call, error)
                 raise
+            # What the caller may see of it (a merchant: its own accounts only); the claim
+            # keeps the whole result.
+            return outcome.visible_to(principal)
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def _run_unit(self, call: _Call) -> CommandOutcome:

@@ -58,10 +58,12 @@ WALLET_SPECS: tuple[CommandSpec, ...] = (
             PROVIDER,
             F("provider_reference", K.TEXT, "Provider reference", required=False),
         ),
-        permission=Permission.MERCHANT,
-        merchant_field="merchant_id",
+        permission=Permission.OPERATOR,
         template="payin",
         handler=wallets.post_payin,
+        four_eyes=True,
+        provider_only=True,
+        from_provider=True,
     ),
     CommandSpec(
         name="transfer",
@@ -96,6 +98,7 @@ WALLET_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.OPERATOR,
         template="opening_balance",
         handler=wallets.post_opening_balance,
+        four_eyes=True,
     ),
     CommandSpec(
         name="holdRollingReserve",
@@ -151,6 +154,7 @@ PAYOUT_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.OPERATOR,
         template="payout_settle",
         handler=payouts.settle_hold,
+        from_provider=True,
     ),
     CommandSpec(
         name="releaseHold",
@@ -162,6 +166,7 @@ PAYOUT_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.OPERATOR,
         template="payout_release",
         handler=payouts.release_hold,
+        from_provider=True,
     ),
     CommandSpec(
         name="markPayoutManualReview",
@@ -237,6 +242,7 @@ TREASURY_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.OPERATOR,
         template="counterparty_trade",
         handler=treasury.book_counterparty_trade,
+        four_eyes=True,
     ),
     CommandSpec(
         name="stablecoinOnramp",
@@ -254,6 +260,7 @@ TREASURY_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.OPERATOR,
         template="stablecoin_onramp",
         handler=treasury.stablecoin_onramp,
+        four_eyes=True,
     ),
     CommandSpec(
         name="stablecoinOfframp",
@@ -271,6 +278,7 @@ TREASURY_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.OPERATOR,
         template="stablecoin_offramp",
         handler=treasury.stablecoin_offramp,
+        four_eyes=True,
     ),
     CommandSpec(
         name="topUpGpsPool",
@@ -282,6 +290,7 @@ TREASURY_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.OPERATOR,
         template="gps_pool_topup",
         handler=treasury.top_up_gps_pool,
+        four_eyes=True,
     ),
     CommandSpec(
         name="gpsCrossCurrencyPayout",
@@ -300,6 +309,7 @@ TREASURY_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.OPERATOR,
         template="gps_cross_currency_payout",
         handler=treasury.gps_cross_currency_payout,
+        four_eyes=True,
     ),
     CommandSpec(
         name="fundBankAccount",
@@ -311,6 +321,7 @@ TREASURY_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.OPERATOR,
         template="bank_funding",
         handler=treasury.fund_bank_account,
+        four_eyes=True,
     ),
 )
 
@@ -318,7 +329,10 @@ CORRECTION_SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(
         name="postCorrection",
         title="Correction",
-        description="Credit or debit a merchant's wallet with a mandatory reason.",
+        description=(
+            "Credit or debit a merchant's wallet against suspense, with a mandatory reason "
+            "and evidence reference."
+        ),
         group=G.CORRECTION,
         command_type=c.PostCorrection,
         fields=(
@@ -327,11 +341,18 @@ CORRECTION_SPECS: tuple[CommandSpec, ...] = (
             CURRENCY,
             AMOUNT,
             REASON,
+            F(
+                "evidence_reference",
+                K.TEXT,
+                "Evidence reference",
+                help="the ticket, statement line or document that proves it",
+            ),
             F("effective_at", K.DATETIME, "Effective at", required=False),
         ),
         permission=Permission.OPERATOR,
         template="correction_credit",
         handler=corrections.post_correction,
+        four_eyes=True,
     ),
     CommandSpec(
         name="reverse",
@@ -342,6 +363,7 @@ CORRECTION_SPECS: tuple[CommandSpec, ...] = (
         fields=(F("transaction_id", K.INTEGER, "Transaction id"), REASON),
         permission=Permission.OPERATOR,
         handler=corrections.reverse,
+        four_eyes=True,
     ),
 )
 
@@ -360,6 +382,7 @@ ADMIN_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.ADMIN,
         handler=admin.set_feature_flag,
         moves_money=False,
+        four_eyes=True,
     ),
     CommandSpec(
         name="rebuildTemplates",
@@ -407,6 +430,7 @@ ADMIN_SPECS: tuple[CommandSpec, ...] = (
         permission=Permission.ADMIN,
         handler=admin.save_access_lists,
         moves_money=False,
+        four_eyes=True,
     ),
 )
 

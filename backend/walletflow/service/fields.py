@@ -33,7 +33,7 @@ MAX_JSON_BYTES = 4096
 MAX_LIST_ITEMS = 200
 # A business bound on any one amount (10^18 minor units): fits BIGINT columns everywhere.
 MAX_AMOUNT_MINOR = 10**18
-EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+\Z")
 
 
 # The specific error raised when the first bad field failed for one of these reasons.

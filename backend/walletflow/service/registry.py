@@ -4,6 +4,12 @@ the dashboard forms and `walletflow cmd` are generated from.
 An entry declares its name, fields (input type + validation), permission, the Numscript
 template it runs (if any) and its handler. Adding an entry adds the mutation, the form and the
 CLI command with no other code.
+
+It is also the authority matrix (README "Authority matrix", pinned by
+tests/unit/service/test_authority_matrix.py): who may run each command (`permission`), whether
+a person's entry needs a second person (`four_eyes`, the default maker-checker policy), whether
+it is a provider fact (`provider_only`) and whether a provider's signed webhook runs it
+(`from_provider`). Merchants never create value: they move only money they already have.
 """
 
 from __future__ import annotations
@@ -40,6 +46,11 @@ class CommandGroup(StrEnum):
     ADMIN = "admin"
 
 
+class Authority(StrEnum):
+    NONE = "none"
+    FOUR_EYES = "four_eyes"
+
+
 Handler = Callable[[Any, "UnitOfWork"], Awaitable["CommandResult"]]
 
 
@@ -58,6 +69,17 @@ class CommandSpec:
     merchant_field: str | None = None
     """For Permission.MERCHANT: the field a merchant's own id must be in."""
     moves_money: bool = True
+    four_eyes: bool = False
+    """The default maker-checker policy: when a person enters this command, a second person
+    approves it (the approval policy may override it per command and add thresholds). Set on
+    every command whose postings take money from world, a bank, a provider, a GPS pool,
+    custody, an FX position, a counterparty or suspense on amounts a person types in."""
+    provider_only: bool = False
+    """A provider fact: it arrives by the provider's signed webhook; staff may enter it only
+    under four eyes; a merchant never may."""
+    from_provider: bool = False
+    """A provider's signed webhook runs this command (as `provider:<name>`); a provider principal
+    runs nothing else."""
 
     def __post_init__(self) -> None:
         attributes = {spec.command_attribute for spec in self.fields}
@@ -68,17 +90,33 @@ class CommandSpec:
         )
         if self.permission is Permission.MERCHANT:
             assert self.merchant_field in {spec.name for spec in self.fields}, self.name
+            # Merchants never create value: nothing a merchant may run is a provider fact or
+            # needs a second person.
+            assert not (self.provider_only or self.four_eyes), self.name
+        if self.provider_only:
+            assert self.four_eyes and self.from_provider, self.name
+
+    @property
+    def authority(self) -> Authority:
+        return Authority.FOUR_EYES if self.four_eyes else Authority.NONE
 
     def build(self, values: Mapping[str, Any]) -> Any:
         return self.command_type(**values)
 
 
 def _refusal(spec: CommandSpec, principal: Principal) -> str | None:
-    """Why `principal`'s role may not run `spec` at all, or None when it may (a merchant
-    still only on its own merchant id: see `authorize`)."""
+    """Why `principal` may not run `spec` at all, or None when it may (a merchant still only on
+    its own merchant id, a provider only for itself: see `authorize`)."""
     role = principal.role
     if role is Role.ANALYST:
         return "analysts have read-only access"
+    if principal.provider is not None:
+        return None if spec.from_provider else f"{spec.name} is not a provider's command"
+    if role is Role.MERCHANT and (spec.provider_only or spec.four_eyes):
+        return (
+            f"{spec.name} is not for merchants: merchants move only money they already have "
+            "(a pay-in arrives from the provider, or is entered by staff under four eyes)"
+        )
     if spec.permission is Permission.ADMIN:
         return None if principal.is_admin else f"{spec.name} needs the admin role"
     if spec.permission is Permission.OPERATOR:
@@ -89,7 +127,7 @@ def _refusal(spec: CommandSpec, principal: Principal) -> str | None:
 
 
 def may_run(spec: CommandSpec, principal: Principal) -> bool:
-    """Whether `principal`'s role may run `spec` at all (for the command metadata and forms)."""
+    """Whether `principal` may run `spec` at all (the command metadata, forms, the matrix)."""
     return _refusal(spec, principal) is None
 
 
@@ -98,6 +136,9 @@ def authorize(spec: CommandSpec, principal: Principal, values: Mapping[str, Any]
     refusal = _refusal(spec, principal)
     if refusal is not None:
         raise Forbidden(refusal)
+    provider = principal.provider
+    if provider is not None and values.get("provider", provider) != provider:
+        raise Forbidden(f"{spec.name}: a provider speaks only for itself")
     if principal.role is Role.MERCHANT:
         assert spec.merchant_field is not None
         if values.get(spec.merchant_field) != principal.merchant_id:

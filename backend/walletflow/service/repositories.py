@@ -110,6 +110,8 @@ class Hold:
     reason: str | None
     created_at: datetime
     state_changed_at: datetime
+    merchant_payout_id: str | None = None
+    """The id the merchant gave the payout (unique per merchant), when it gave one."""
 
 
 class Holds:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from walletflow.domain.principals import Principal
+from walletflow.views.visibility import Visibility
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,14 @@ class CommandResult:
     transaction_id: int | None = None
     balances: tuple[BalanceLine, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+
+    def visible_to(self, principal: Principal) -> CommandResult:
+        """The result as `principal` may see it (`views/visibility.py`): a merchant the balances
+        of its own accounts only, never a counterparty's or a house account's. The stored result
+        (the idempotency claim) keeps every line; this is applied on the way out, replays too."""
+        visibility = Visibility(principal)
+        shown = tuple(line for line in self.balances if visibility.sees_account(line.account))
+        return self if shown == self.balances else replace(self, balances=shown)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,3 +67,6 @@ class CommandOutcome:
     result: CommandResult
     replayed: bool
     """True when the result is the stored answer to an earlier request with the same key."""
+
+    def visible_to(self, principal: Principal) -> CommandOutcome:
+        return replace(self, result=self.result.visible_to(principal))

@@ -23,6 +23,7 @@ from walletflow.ledger.port import LedgerPort
 from walletflow.ledger.templates import TemplateCatalog
 from walletflow.service.clock import Clock
 from walletflow.service.flags import check_enabled
+from walletflow.service.rails import PayoutRails
 from walletflow.service.repositories import (
     Claims,
     CommandLog,
@@ -42,6 +43,8 @@ MAX_EVENTS_PER_UNIT = 100
 class ServicePolicy:
     flag_mode: FlagMode = FlagMode.FAIL_OPEN
     completion_gating: CompletionGating = CompletionGating.RECORD
+    payout_rails: PayoutRails = field(default_factory=PayoutRails)
+    """The rails a payout may name (bootstrap loads them from the providers file)."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from walletflow.money import Asset
 from walletflow.providers.events import ProviderEvent, ProviderEventType
 from walletflow.service.bus import CommandBus
 from walletflow.service.clock import Clock
+from walletflow.service.key_namespaces import WEBHOOK_KEY_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class WebhookOutcome:
 
 
 def webhook_key(provider: str, provider_reference: str) -> str:
-    return f"webhook:{provider}:{provider_reference}"
+    return f"{WEBHOOK_KEY_PREFIX}{provider}:{provider_reference}"
 
 
 def command_for(provider: str, event: ProviderEvent) -> tuple[str, dict[str, Any]]:

@@ -40,6 +40,8 @@ class HoldRow:
     reason: str | None
     created_at: datetime
     state_changed_at: datetime
+    merchant_payout_id: str | None = None
+    """The id the merchant gave this payout (unique per merchant), when it gave one."""
 
 
 def _hold(row: Any) -> HoldRow:
@@ -56,6 +58,7 @@ def _hold(row: Any) -> HoldRow:
         reason=row.reason,
         created_at=row.created_at,
         state_changed_at=row.state_changed_at,
+        merchant_payout_id=row.merchant_payout_id,
     )
 
 

@@ -54,13 +54,18 @@ async def run_gates(
     *,
     refresh_statements: bool = True,
     now: datetime | None = None,
+    suspense_max_age_days: int = gates.DEFAULT_SUSPENSE_MAX_AGE_DAYS,
 ) -> list[gates.GateResult]:
-    """The four gates; `connection` must be in a transaction the statements refresh may
+    """The gates; `connection` must be in a transaction the statements refresh may
     write in (`engine.begin()`)."""
     visibility.require_everything()
     require_builtin_ledger(backend, "the gates")
     return await gates.run_gates(
-        connection, templates, refresh_statements=refresh_statements, now=now
+        connection,
+        templates,
+        refresh_statements=refresh_statements,
+        now=now,
+        suspense_max_age_days=suspense_max_age_days,
     )
 
 

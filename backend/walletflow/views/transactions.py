@@ -23,7 +23,7 @@ async def list_transactions(
     after: str | None = None,
 ) -> Slice[Transaction]:
     """Transactions touching `account` (a merchant: under its own prefix), see
-    `TransactionFilter`."""
+    `TransactionFilter`; each as the principal may see it (`Visibility.transaction`)."""
     size = page_size(first)
     tx_filter = TransactionFilter(
         account=visibility.account(account),
@@ -33,4 +33,4 @@ async def list_transactions(
         end_time=to_time,
     )
     page = await ledger.list_transactions(tx_filter, after, size)
-    return Slice(page.items, size, page.next_cursor)
+    return Slice([visibility.transaction(tx) for tx in page.items], size, page.next_cursor)

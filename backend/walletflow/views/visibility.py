@@ -1,19 +1,31 @@
-"""The one visibility rule of the read side: what a principal may read.
+"""The one visibility rule: what a principal may read, and what it may see of a movement.
 
 Staff (admins, operators, walletflow itself) and analysts read everything; a merchant reads
 only its own merchant's data: its wallets, holds, statements and commands, and the ledger
 accounts under `merchants:<its id>:`. Every view, resolver and subscription asks here, so the
 rule is written once. (Writes are authorized by the command registry, `service/registry.py`.)
+
+Of the money a command or a transaction moved (command results, transaction views, the
+transactions and events subscriptions):
+- a merchant sees only its own accounts: never a counterparty's balance, never a house account
+  (fees, VAT, providers, banks, FX, suspense, world); a provider's webhook only its own
+  `providers:<name>:` accounts;
+- actor identifiers (emails, API key ids, `provider:x`) are shown only to staff and analysts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from walletflow.domain.accounts import merchant_prefix
 from walletflow.domain.errors import Forbidden
 from walletflow.domain.principals import SYSTEM_CLI, Principal, Role
+from walletflow.ledger.port import Transaction
+
+ACTOR_KEYS = frozenset({"actor"})
+"""Metadata and payload keys that name a person or a credential."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,46 @@ class Visibility:
         for address in [*(accounts or []), *([prefix] if prefix else [])]:
             self.account(address)
         return prefix
+
+    # --- what it may see of a movement ---------------------------------------------------------
+    @property
+    def movement_prefix(self) -> str | None:
+        """The prefix of every account of a movement this principal sees; None: all of them."""
+        own = self.own_merchant
+        if own is not None:
+            return merchant_prefix(own)
+        provider = self.principal.provider
+        return None if provider is None else f"providers:{provider}:"
+
+    def sees_account(self, address: str) -> bool:
+        prefix = self.movement_prefix
+        return prefix is None or address.startswith(prefix)
+
+    @property
+    def sees_actors(self) -> bool:
+        """Actor identifiers: staff and analysts, never a merchant or a provider."""
+        return self.principal.role is not Role.MERCHANT and self.principal.provider is None
+
+    def without_actors(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Transaction metadata or an event payload, less actor identifiers unless allowed."""
+        if self.sees_actors:
+            return dict(data)
+        return {key: value for key, value in data.items() if key not in ACTOR_KEYS}
+
+    def transaction(self, tx: Transaction) -> Transaction:
+        """`tx` as this principal may see it: only postings touching an account it sees, and
+        no actor identifiers."""
+        if self.movement_prefix is None and self.sees_actors:
+            return tx
+        return replace(
+            tx,
+            postings=tuple(
+                posting
+                for posting in tx.postings
+                if self.sees_account(posting.source) or self.sees_account(posting.destination)
+            ),
+            metadata=self.without_actors(tx.metadata),
+        )
 
 
 EVERYTHING = Visibility(SYSTEM_CLI)

@@ -26,6 +26,7 @@ from typing import Any
 
 from walletflow.providers.http_rail import REASON_NOT_FOUND
 from walletflow.providers.port import OutcomeStatus, ProviderOutcome
+from walletflow.service.key_namespaces import SAGA_KEY_PREFIX
 from walletflow.workers.config import SagaConfig
 
 MAX_COMPLETION_ATTEMPTS = 10
@@ -190,7 +191,9 @@ def completion_command(
         reason = completion_reason or DEFAULT_COMPLETION_REASON
         raw_input["reason"] = str(reason)[:MAX_REASON_CHARS]
     return CompletionCommand(
-        COMPLETION_COMMANDS[completion], raw_input, f"saga:{payout_id}:{completion.value}"
+        COMPLETION_COMMANDS[completion],
+        raw_input,
+        f"{SAGA_KEY_PREFIX}{payout_id}:{completion.value}",
     )
 
 

@@ -1,8 +1,10 @@
-"""A merchant pays in, transfers and reserves a payout with its API key, and sees only its own."""
+"""A merchant, paid in by its provider, transfers and reserves a payout with its API key, and
+sees only its own."""
 
 from __future__ import annotations
 
 from tests.integration.api.conftest import Api
+from walletflow.service.handlers.payouts import merchant_scoped_payout_id
 
 WALLETS = """query($merchantId: String) { wallets(merchantId: $merchantId, first: 10) {
   edges { node { merchantId currency asset balances {
@@ -10,12 +12,12 @@ WALLETS = """query($merchantId: String) { wallets(merchantId: $merchantId, first
     total { amountMinor } } } }
   pageInfo { hasNextPage endCursor } } }"""
 HOLDS = """query($merchantId: String) { holds(merchantId: $merchantId) {
-  nodes { payoutId merchantId state amountMinor ledgerBalanceMinor } } }"""
+  nodes { payoutId merchantPayoutId merchantId state amountMinor ledgerBalanceMinor } } }"""
 TRANSACTIONS = """query($account: String) { transactions(account: $account, first: 20) {
   nodes { id reference postings { source destination asset amountMinor } } } }"""
 
 
-async def test_merchant_pays_in_transfers_and_reserves_with_an_api_key(keyed_api: Api) -> None:
+async def test_merchant_paid_in_transfers_and_reserves_with_an_api_key(keyed_api: Api) -> None:
     api = keyed_api
     for merchant in ("m1", "m2"):
         created = await api.mutate(
@@ -33,7 +35,7 @@ async def test_merchant_pays_in_transfers_and_reserves_with_an_api_key(keyed_api
             "provider": "sandbox",
             "providerReference": "ref-1",
         },
-        who="m1",
+        who="admin",  # a pay-in is a provider fact; a merchant never credits itself
     )
     assert payin["__typename"] == "CommandSuccess", payin
     assert payin["transactionId"] is not None
@@ -67,9 +69,11 @@ async def test_merchant_pays_in_transfers_and_reserves_with_an_api_key(keyed_api
     assert balances["total"]["amountMinor"] == "90000"
 
     holds = (await api.data(HOLDS, who="m1"))["holds"]["nodes"]
-    assert [(h["payoutId"], h["state"], h["ledgerBalanceMinor"]) for h in holds] == [
-        ("po-1", "reserved", "20000")
-    ]
+    payout_id = reserve["data"]["payoutId"]
+    assert payout_id == merchant_scoped_payout_id("m1", "po-1")
+    assert [
+        (h["payoutId"], h["merchantPayoutId"], h["state"], h["ledgerBalanceMinor"]) for h in holds
+    ] == [(payout_id, "po-1", "reserved", "20000")]
     transactions = (await api.data(TRANSACTIONS, who="m1"))["transactions"]["nodes"]
     assert len(transactions) == 3
     for tx in transactions:
@@ -113,7 +117,7 @@ async def test_merchant_a_can_never_see_or_move_merchant_b_money(keyed_api: Api)
             "currency": "NGN",
             "amount": "1.00",
             "provider": "sandbox",
-            "destination": {"bank": "058"},
+            "destination": {"bank": "058", "account": "0123456789"},
         },
         who="m1",
     )

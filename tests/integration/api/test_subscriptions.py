@@ -158,9 +158,10 @@ def test_merchants_receive_only_their_own_transactions(client: TestClient, relay
     ) as ws:
         subscribe(ws, "subscription { transactions { id postings { destination } } }")
         time.sleep(SUBSCRIBE_SETTLE_S)
-        run(client, "postPayin", payin("m1"), "p-m1", keys["m1"])
+        # Pay-ins are provider facts: staff enter these (merchants never credit themselves).
+        run(client, "postPayin", payin("m1"), "p-m1")
         relay.publish_pending()
-        mine = run(client, "postPayin", payin("m2"), "p-m2", keys["m2"])
+        mine = run(client, "postPayin", payin("m2"), "p-m2")
         relay.publish_pending()
         delivered = next_data(ws)["transactions"]
         # m1's pay-in came first on the stream, but m2 never sees it.
@@ -176,7 +177,11 @@ def test_manual_review_queue_subscription_follows_changes(client: TestClient, re
     run(
         client,
         "reservePayout",
-        {**payin("m1"), "destination": {"bank": "058"}, "payoutId": "po-q"},
+        {
+            **payin("m1"),
+            "destination": {"bank": "058", "account": "0123456789"},
+            "payoutId": "po-q",
+        },
         "q-r",
     )
     relay.publish_pending()
@@ -220,7 +225,7 @@ def test_gates_subscription_sends_the_gates_then_each_change(
     ) as ws:
         subscribe(ws, "subscription { gates(debounceMs: 100) { name ok detail } }")
         first = {gate["name"]: gate["ok"] for gate in next_data(ws)["gates"]}
-        assert set(first) == {"books_foot", "holds", "statements", "coa_templates"}
+        assert set(first) == {"books_foot", "holds", "statements", "coa_templates", "suspense"}
         assert first["coa_templates"] is False, first
         gql(client, 'mutation { rebuildCoa(idempotencyKey: "g-coa") { __typename } }')
         gql(client, 'mutation { rebuildTemplates(idempotencyKey: "g-t") { __typename } }')

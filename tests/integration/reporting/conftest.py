@@ -157,6 +157,7 @@ async def mixed_workload(run: Run, clock: ManualClock) -> dict[str, Any]:
         currency="NGN",
         amount="12.34",
         reason="fee refund",
+        evidence_reference="TICKET-1",
     )
     await run(
         "postCorrection",
@@ -165,6 +166,7 @@ async def mixed_workload(run: Run, clock: ManualClock) -> dict[str, Any]:
         currency="NGN",
         amount="1.00",
         reason="duplicate credit",
+        evidence_reference="STMT-2026-11-30#4",
     )
     await run("reverse", transaction_id=to_reverse.result.transaction_id, reason="sent in error")
     await run("rebuildTemplates")

@@ -35,9 +35,9 @@ async def test_rebuild_coa_loads_the_seeds_and_emits_an_event(
 ) -> None:
     outcome = await run("rebuildCoa")
     assert outcome.result.status == "completed"
-    assert outcome.result.data == {"coaAccounts": 12, "glMappings": 26}
+    assert outcome.result.data == {"coaAccounts": 13, "glMappings": 26}
     async with engine.connect() as connection:
-        assert len(await list_coa_accounts(connection)) == 12
+        assert len(await list_coa_accounts(connection)) == 13
         events = (await connection.execute(select(outbox.c.event_type, outbox.c.payload))).all()
     assert [(event_type, payload["glMappings"]) for event_type, payload in events] == [
         ("coa.rebuilt", 26)
@@ -56,7 +56,7 @@ async def test_rebuild_coa_with_a_bad_seed_is_a_typed_error_that_changes_nothing
     with pytest.raises(CoaCsvError) as raised:
         await run("rebuildCoa")
     assert raised.value.code == "COA_SEED_INVALID"
-    assert raised.value.message.startswith(f"{tmp_path / 'coa.csv'}:11:2: ")
+    assert raised.value.message.startswith(f"{tmp_path / 'coa.csv'}:12:2: ")
     async with engine.connect() as connection:
         names = {account.name for account in await list_coa_accounts(connection)}
     assert "VAT payable" in names
@@ -94,6 +94,7 @@ async def test_seed_demo_twice_changes_nothing_and_leaves_the_gates_green(
         "holds": True,
         "statements": True,
         "coa_templates": True,
+        "suspense": True,
     }
 
 

@@ -117,6 +117,7 @@ async def test_descriptions_carry_the_transfer_description_and_the_correction_re
         currency="NGN",
         amount="1",
         reason="duplicate credit",
+        evidence_reference="TICKET-2",
     )
     await rebuild(engine)
     m1 = await all_lines(engine, "m1", "NGN")

@@ -69,6 +69,7 @@ async def build_world(run: Run) -> dict[str, Any]:
 
 def examples(world: dict[str, Any]) -> dict[str, Example]:
     m1_ngn = {"merchant_id": "m1", "currency": "NGN"}
+    evidence = {"evidence_reference": "TICKET-42"}
     return {
         "createWallet": Example(
             {"merchant_id": "m3", "currency": "NGN"}, {"merchant_id": "m3", "currency": "KES"}
@@ -237,9 +238,15 @@ def examples(world: dict[str, Any]) -> dict[str, Example]:
             {"bank_id": "b1", "currency": "NGN", "amount": "101"},
         ),
         "postCorrection": Example(
-            {"direction": "credit", **m1_ngn, "amount": "1", "reason": "fee refund"},
-            {"direction": "credit", **m1_ngn, "amount": "2", "reason": "fee refund"},
-            overdraw={"direction": "debit", **m1_ngn, "amount": "100000000", "reason": "x"},
+            {"direction": "credit", **m1_ngn, "amount": "1", "reason": "fee refund", **evidence},
+            {"direction": "credit", **m1_ngn, "amount": "2", "reason": "fee refund", **evidence},
+            overdraw={
+                "direction": "debit",
+                **m1_ngn,
+                "amount": "100000000",
+                "reason": "x",
+                **evidence,
+            },
         ),
         "reverse": Example(
             {"transaction_id": world["transfer_tx"], "reason": "sent in error"},

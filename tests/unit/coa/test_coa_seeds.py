@@ -41,6 +41,7 @@ ADDRESSES: dict[str, str] = {
     "gps_pool": accounts.gps_pool("KES"),
     "stablecoin_custody": accounts.stablecoin_custody("USDC"),
     "counterparty": accounts.counterparty("otc-1", "USD"),
+    "suspense": accounts.suspense("NGN"),
 }
 
 

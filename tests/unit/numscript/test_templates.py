@@ -29,6 +29,7 @@ PROVIDER = "providers:mtn:UGX:settlement"
 FEES = "fees:UGX:revenue"
 VAT = "tax:UGX:vat"
 M1_XOF = "merchants:m1:XOF:available"
+SUSPENSE_XOF = "suspense:XOF:adjustments"
 
 
 @cache
@@ -205,17 +206,29 @@ CASES: dict[str, Case] = {
         short={RESERVE: {"UGX": 10000}},
     ),
     "correction_credit": Case(
-        {"amount": "XOF 3", "account": M1_XOF, "reason": "duplicate fee refund"},
+        {
+            "amount": "XOF 3",
+            "suspense": SUSPENSE_XOF,
+            "account": M1_XOF,
+            "reason": "duplicate fee refund",
+            "evidence": "TICKET-7",
+        },
         {},
-        [("world", M1_XOF, 3, "XOF")],
-        tx_metadata={"reason": "duplicate fee refund"},
+        [(SUSPENSE_XOF, M1_XOF, 3, "XOF")],
+        tx_metadata={"reason": "duplicate fee refund", "evidence": "TICKET-7"},
     ),
     "correction_debit": Case(
-        {"amount": "XOF 3", "account": M1_XOF, "reason": "double credit"},
+        {
+            "amount": "XOF 3",
+            "account": M1_XOF,
+            "suspense": SUSPENSE_XOF,
+            "reason": "double credit",
+            "evidence": "STMT-2026-11-30#4",
+        },
         {M1_XOF: {"XOF": 3}},
-        [(M1_XOF, "world", 3, "XOF")],
+        [(M1_XOF, SUSPENSE_XOF, 3, "XOF")],
         short={M1_XOF: {"XOF": 2}},
-        tx_metadata={"reason": "double credit"},
+        tx_metadata={"reason": "double credit", "evidence": "STMT-2026-11-30#4"},
     ),
 }
 

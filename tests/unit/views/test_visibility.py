@@ -3,10 +3,19 @@ read everything, analysts write nothing, and only admins read who may sign in.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from walletflow.domain.errors import Forbidden
-from walletflow.domain.principals import SYSTEM_CLI, SYSTEM_SAGA, Principal, Role
+from walletflow.domain.principals import (
+    SYSTEM_CLI,
+    SYSTEM_SAGA,
+    Principal,
+    Role,
+    provider_principal,
+)
+from walletflow.ledger.port import Posting, Transaction
 from walletflow.service.catalog import build_registry
 from walletflow.service.registry import authorize, may_run
 from walletflow.views.visibility import EVERYTHING, Visibility, within
@@ -100,3 +109,36 @@ def test_an_event_passes_a_merchant_filter_only_when_it_is_that_merchants() -> N
     assert within(None, "m1") and within(None, None)
     assert within("m1", "m1")
     assert not within("m1", "m2") and not within("m1", None)
+
+
+def _movement() -> Transaction:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return Transaction(
+        id=7,
+        postings=(
+            Posting("merchants:m1:NGN:available", "merchants:m2:NGN:available", 100, "NGN/2"),
+            Posting("merchants:m2:NGN:available", "fees:NGN:revenue", 5, "NGN/2"),
+        ),
+        reference="r",
+        metadata={"actor": "op@example.com", "merchantId": "m1"},
+        effective_at=at,
+        inserted_at=at,
+    )
+
+
+def test_a_merchant_sees_of_a_movement_only_postings_of_its_own_accounts_and_no_actor() -> None:
+    seen = Visibility(Principal(Role.MERCHANT, "key_1", merchant_id="m1")).transaction(_movement())
+    assert [p.destination for p in seen.postings] == ["merchants:m2:NGN:available"]
+    assert seen.metadata == {"merchantId": "m1"}
+
+
+def test_a_provider_sees_only_its_own_accounts_and_no_actor() -> None:
+    sandbox = Visibility(provider_principal("sandbox"))
+    assert sandbox.sees_account("providers:sandbox:NGN:settlement")
+    assert not sandbox.sees_account("merchants:m1:NGN:available")
+    assert sandbox.without_actors({"actor": "x", "a": 1}) == {"a": 1}
+
+
+@pytest.mark.parametrize("visibility", [ANALYST, OPERATOR, ADMIN, EVERYTHING])
+def test_staff_and_analysts_see_the_whole_movement_and_its_actor(visibility: Visibility) -> None:
+    assert visibility.transaction(_movement()) == _movement()

@@ -28,7 +28,7 @@ KEY_ID_BYTES = 8
 SECRET_BYTES = 32
 MAX_LABEL_LENGTH = 200
 MAX_LISTED_KEYS = 500
-KEY_RE = re.compile(r"^wf_([0-9a-f]{16})_([A-Za-z0-9_-]{20,100})$")
+KEY_RE = re.compile(r"^wf_([0-9a-f]{16})_([A-Za-z0-9_-]{20,100})\Z")
 
 
 class ApiKeyRole(StrEnum):

@@ -83,6 +83,12 @@ class Unavailable(ErrorBase):
     pass
 
 
+@strawberry.type(description="Too many requests or money commands this minute (RATE_LIMITED).")
+class RateLimited(ErrorBase):
+    retry_after_s: int
+    """Seconds until the window ends; the same idempotency key is safe to send again."""
+
+
 @strawberry.type(description="Any other typed failure (script, provider, rate); see `code`.")
 class CommandFailed(ErrorBase):
     pass
@@ -100,6 +106,7 @@ ERROR_TYPES: tuple[type[ErrorBase], ...] = (
     IllegalState,
     QuoteExpired,
     Unavailable,
+    RateLimited,
     CommandFailed,
 )
 
@@ -135,6 +142,14 @@ def to_graphql_error(error: e.WalletflowError) -> ErrorBase:
             break
     details: dict[str, Any] | None = dict(error.details) or None
     json_details = None if details is None else JSON(details)
+    if isinstance(error, e.RateLimited):
+        return RateLimited(
+            code=error.code,
+            message=error.message,
+            retryable=error.retryable,
+            details=json_details,
+            retry_after_s=error.retry_after_s,
+        )
     if kind is ValidationProblem:
         assert isinstance(error, e.ValidationError)
         field_errors = [

@@ -17,10 +17,12 @@ import strawberry
 from strawberry.types.field import StrawberryField
 
 from walletflow.api.auth import api_keys
-from walletflow.api.graphql.context import Info
+from walletflow.api.graphql.context import GraphQLContext, Info
 from walletflow.api.graphql.errors import ERROR_TYPES, ErrorBase, to_graphql_error
 from walletflow.api.graphql.scalars import JSON, Amount, BigInt
 from walletflow.api.graphql.types import ApiKeyInfo, Balance, CreatedApiKey
+from walletflow.api.rate_limiter import RateKind
+from walletflow.api.rate_limits import record_refusal
 from walletflow.domain.errors import ValidationError, WalletflowError
 from walletflow.service.fields import FieldKind, FieldSpec
 from walletflow.service.registry import CommandSpec, Registry
@@ -95,6 +97,22 @@ def success(outcome: CommandOutcome) -> CommandSuccess:
     )
 
 
+async def limit_money_commands(context: GraphQLContext, command: str) -> None:
+    """`RateLimited` once the caller ran more money commands this minute than its limit."""
+    verdict = await context.state.rate_limiter.hit(RateKind.MONEY, context.principal)
+    if not verdict.allowed:
+        container = context.container
+        await record_refusal(
+            container.engine,
+            context.principal,
+            RateKind.MONEY,
+            verdict,
+            container.clock.now(),
+            command=command,
+        )
+        raise verdict.error(RateKind.MONEY)
+
+
 def input_type(spec: CommandSpec) -> type:
     """`<Name>Input`: one field per FieldSpec, camelCase, typed by kind."""
     annotations: dict[str, Any] = {}
@@ -129,6 +147,8 @@ def command_mutation(spec: CommandSpec) -> StrawberryField:
         raw = {name: value for name, value in raw.items() if value is not None}
         context = info.context
         try:
+            if spec.moves_money:
+                await limit_money_commands(context, spec.name)
             outcome = await context.container.bus.execute(
                 spec.name, raw, context.principal, idempotency_key
             )

@@ -62,6 +62,8 @@ def command_info(spec: CommandSpec, principal: Principal) -> CommandInfo:
         template=spec.template,
         merchant_field=camel(spec.merchant_field) if spec.merchant_field else None,
         moves_money=spec.moves_money,
+        four_eyes=spec.four_eyes,
+        provider_only=spec.provider_only,
         allowed=may_run(spec, principal),
         fields=[
             CommandField(
@@ -97,6 +99,7 @@ def hold_node(row: HoldRow) -> Hold:
         reason=row.reason,
         created_at=row.created_at,
         state_changed_at=row.state_changed_at,
+        merchant_payout_id=row.merchant_payout_id,
     )
 
 

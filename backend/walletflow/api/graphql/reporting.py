@@ -1,6 +1,6 @@
 # mypy: disable-error-code="untyped-decorator"
 # (strawberry.field(description=...) is typed as returning Any; the resolvers are typed.)
-"""Reporting reads: trial balance, ALM, the four gates, statements, COA and GL mappings, drift.
+"""Reporting reads: trial balance, ALM, the gates, statements, COA and GL mappings, drift.
 Thin translations of `walletflow.views.reports` (which the CLI reads too): staff and analysts
 only, except statements, which merchants read for their own wallets; the ledger reports need
 the built-in ledger (UNSUPPORTED_BY_LEDGER_BACKEND otherwise)."""
@@ -173,6 +173,7 @@ async def read_gates(context: GraphQLContext, *, refresh_statements: bool) -> li
             container.templates,
             refresh_statements=refresh_statements,
             now=container.clock.now(),
+            suspense_max_age_days=container.settings.suspense_max_age_days,
         )
     return [gate_node(result) for result in results]
 
@@ -246,7 +247,9 @@ class ReportingQuery:
             ],
         )
 
-    @strawberry.field(description="The four gates: books foot, holds, statements, COA/templates.")
+    @strawberry.field(
+        description="The gates: books foot, holds, statements, COA/templates, suspense."
+    )
     async def gates(self, info: Info, refresh_statements: bool = True) -> list[Gate]:
         return await read_gates(info.context, refresh_statements=refresh_statements)
 

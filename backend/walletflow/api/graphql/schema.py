@@ -29,7 +29,7 @@ from walletflow.api.graphql.scalars import SCALAR_MAP
 from walletflow.api.graphql.subscriptions import Subscription
 from walletflow.config import Settings
 from walletflow.db.errors import database_error
-from walletflow.domain.errors import WalletflowError
+from walletflow.domain.errors import RateLimited, WalletflowError
 from walletflow.service.registry import Registry
 
 
@@ -47,6 +47,11 @@ class ErrorCodes(SchemaExtension):
                     "code": original.code,
                     "retryable": original.retryable,
                     **({"details": original.details} if original.details else {}),
+                    **(
+                        {"retryAfterS": original.retry_after_s}
+                        if isinstance(original, RateLimited)
+                        else {}
+                    ),
                 }
 
 

@@ -98,7 +98,7 @@ class Subscription:
                         event_id=event.event_id,
                         type=event.type,
                         merchant_id=event.merchant_id,
-                        payload=JSON(event.payload),
+                        payload=JSON(context.visibility.without_actors(event.payload)),
                     )
 
     @strawberry.subscription(description="New ledger transactions (merchants: only their own).")
@@ -123,7 +123,7 @@ class Subscription:
                     seen.add(tx_id)
                     if len(seen) > MAX_QUEUE_ITEMS:
                         seen.clear()
-                    yield transaction_node(tx)
+                    yield transaction_node(context.visibility.transaction(tx))
 
     @strawberry.subscription(
         description="Outbox status: when events flow, and at least every intervalS seconds."
@@ -144,7 +144,7 @@ class Subscription:
                 last_sent = time.monotonic()
 
     @strawberry.subscription(
-        description="The four gates: now, then re-run after events (debounced), sent on change."
+        description="The gates: now, then re-run after events (debounced), sent on change."
     )
     async def gates(self, info: Info, debounce_ms: int = 500) -> AsyncGenerator[list[Gate], None]:
         with typed_errors():

@@ -104,6 +104,9 @@ class Hold:
     reason: str | None
     created_at: datetime
     state_changed_at: datetime
+    merchant_payout_id: str | None = strawberry.field(
+        default=None, description="The id the merchant gave this payout (unique per merchant)."
+    )
 
     @strawberry.field(description="The hold sub-account's balance in the ledger right now.")
     async def ledger_balance_minor(self, info: Info) -> BigInt:
@@ -234,6 +237,10 @@ class CommandInfo:
     template: str | None
     merchant_field: str | None
     moves_money: bool
+    four_eyes: bool
+    """A person's entry needs a second person's approval (the default policy)."""
+    provider_only: bool
+    """A provider fact (the signed webhook); staff enter it only under four eyes."""
     allowed: bool
     """Whether the caller's role may run it at all (merchants: on their own merchant id)."""
     fields: list[CommandField]

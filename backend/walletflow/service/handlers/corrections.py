@@ -1,7 +1,9 @@
 """Corrections and reversals: the only ways to undo or adjust a posted movement.
 
-A correction credits or debits a merchant's wallet against @world with a mandatory reason
-(and optionally a past effective date). A reversal posts the mirror of a transaction; the ledger
+A correction credits or debits a merchant's wallet against the currency's suspense account
+(`suspense:{ccy}:adjustments`, never @world) with a mandatory reason and evidence reference (and
+optionally a past effective date): it creates no money, it opens an item that must be explained
+(the `suspense` gate). A reversal posts the mirror of a transaction; the ledger
 refuses a second one. Payout transactions are never reversed here: a hold is completed by
 settleHold/releaseHold so the hold rows and the ledger cannot disagree.
 """
@@ -34,7 +36,9 @@ async def post_correction(command: PostCorrection, uow: UnitOfWork) -> CommandRe
         {
             "amount": monetary(command.currency, command.amount_minor),
             "account": accounts.merchant_available(command.merchant_id, command.currency),
+            "suspense": accounts.suspense(command.currency),
             "reason": command.reason,
+            "evidence": command.evidence_reference,
         },
         reference=default_reference(uow),
         metadata={"merchantId": command.merchant_id, "direction": command.direction},
@@ -46,6 +50,7 @@ async def post_correction(command: PostCorrection, uow: UnitOfWork) -> CommandRe
             "merchantId": command.merchant_id,
             "direction": command.direction,
             "reason": command.reason,
+            "evidenceReference": command.evidence_reference,
             "transactionId": posted.transaction.id,
         },
         command.merchant_id,

@@ -7,6 +7,8 @@ the template drains the hold sub-account (`send [ASSET *]`), asserted equal to i
 
 from __future__ import annotations
 
+import hashlib
+
 from walletflow.domain import accounts
 from walletflow.domain.commands import (
     MarkPayoutManualReview,
@@ -14,7 +16,9 @@ from walletflow.domain.commands import (
     ReservePayout,
     SettleHold,
 )
+from walletflow.domain.destinations import check_destination
 from walletflow.domain.holds import HoldState, check_transition
+from walletflow.domain.principals import Principal, Role
 from walletflow.ledger.port import PostResult
 from walletflow.service.flags import completion_scopes, require_enabled
 from walletflow.service.handlers.common import (
@@ -28,10 +32,13 @@ from walletflow.service.repositories import Hold
 from walletflow.service.results import CommandResult
 from walletflow.service.unit_of_work import UnitOfWork
 
+MERCHANT_PAYOUT_DIGEST_CHARS = 16
+
 
 def hold_json(hold: Hold, state: HoldState) -> dict[str, object]:
     return {
         "payoutId": hold.payout_id,
+        "merchantPayoutId": hold.merchant_payout_id,
         "merchantId": hold.merchant_id,
         "currency": hold.currency,
         "amountMinor": hold.amount_minor,
@@ -40,7 +47,30 @@ def hold_json(hold: Hold, state: HoldState) -> dict[str, object]:
     }
 
 
+def merchant_scoped_payout_id(merchant_id: str, payout_id: str) -> str:
+    """The payout id of a payout a merchant named `payout_id`: its own name, suffixed with a
+    digest of (merchant, name). Two merchants may use the same name; neither can take the
+    other's payout id, and a conflict names only the caller's own payout."""
+    digest = hashlib.sha256(f"{merchant_id}\x00{payout_id}".encode()).hexdigest()
+    return f"{payout_id}-{digest[:MERCHANT_PAYOUT_DIGEST_CHARS]}"
+
+
+def payout_ids(
+    principal: Principal, merchant_id: str, supplied: str | None
+) -> tuple[str, str | None]:
+    """(the payout id, the merchant's own name for it). A merchant's name is scoped to it; staff
+    name payouts in the one staff namespace (they see every payout); with no name, the id is
+    derived from the idempotency claim, which is per merchant already."""
+    if supplied is None:
+        return "", None
+    if principal.role is Role.MERCHANT:
+        return merchant_scoped_payout_id(merchant_id, supplied), supplied
+    return supplied, None
+
+
 async def reserve_payout(command: ReservePayout, uow: UnitOfWork) -> CommandResult:
+    uow.policy.payout_rails.check(command.provider, command.currency)
+    check_destination(command.destination)
     await uow.preflight(
         wallets=[(command.merchant_id, command.currency)],
         flags=[
@@ -49,7 +79,10 @@ async def reserve_payout(command: ReservePayout, uow: UnitOfWork) -> CommandResu
             ("provider", command.provider),
         ],
     )
-    payout_id = command.payout_id or short_id("po", uow)
+    payout_id, merchant_payout_id = payout_ids(
+        uow.context.principal, command.merchant_id, command.payout_id
+    )
+    payout_id = payout_id or short_id("po", uow)
     posted = await post_template(
         uow,
         "payout_reserve",
@@ -76,9 +109,11 @@ async def reserve_payout(command: ReservePayout, uow: UnitOfWork) -> CommandResu
         reserve_tx_id=posted.transaction.id,
         created_at=now,
         state_changed_at=now,
+        merchant_payout_id=merchant_payout_id,
     )
     payload = {
         "payoutId": payout_id,
+        "merchantPayoutId": merchant_payout_id,
         "merchantId": command.merchant_id,
         "currency": command.currency,
         "amountMinor": command.amount_minor,

@@ -12,6 +12,7 @@ from walletflow.domain.commands import (
     Transfer,
 )
 from walletflow.domain.errors import ValidationError
+from walletflow.domain.principals import Principal
 from walletflow.service.handlers.common import (
     COMPLETED,
     asset_of,
@@ -49,6 +50,26 @@ async def create_wallet(command: CreateWallet, uow: UnitOfWork) -> CommandResult
     )
 
 
+PROVIDER_PAYIN_NAMESPACE = "payin"
+STAFF_PAYIN_NAMESPACE = "payin-staff"
+
+
+def payin_reference(
+    principal: Principal, provider: str, provider_reference: str | None
+) -> str | None:
+    """The ledger reference of a pay-in with a provider reference, namespaced by who may
+    create it: `payin:<provider>:<ref>` only by that provider's own signed webhook, so no one
+    can claim a reference the provider will use first; a pay-in staff entered (under four
+    eyes) is `payin-staff:<provider>:<ref>`. Either way one ledger transaction per reference,
+    whatever idempotency key it arrives with. None: no provider reference given."""
+    if not provider_reference:
+        return None
+    namespace = (
+        PROVIDER_PAYIN_NAMESPACE if principal.provider == provider else STAFF_PAYIN_NAMESPACE
+    )
+    return f"{namespace}:{provider}:{provider_reference}"
+
+
 async def post_payin(command: PostPayin, uow: UnitOfWork) -> CommandResult:
     """Credit the merchant the gross amount less fee and VAT; the provider owes us the gross."""
     if command.fee_minor + command.vat_minor > command.amount_minor:
@@ -64,12 +85,9 @@ async def post_payin(command: PostPayin, uow: UnitOfWork) -> CommandResult:
             ("provider", command.provider),
         ],
     )
-    # One ledger transaction per provider pay-in, whatever idempotency key it arrives with.
-    reference = (
-        f"payin:{command.provider}:{command.provider_reference}"
-        if command.provider_reference
-        else default_reference(uow)
-    )
+    reference = payin_reference(
+        uow.context.principal, command.provider, command.provider_reference
+    ) or default_reference(uow)
     fee_total_minor = command.fee_minor + command.vat_minor
     posted = await post_template(
         uow,
