@@ -26,7 +26,7 @@ from typing import Any
 from walletflow.batches.records import LineError, records
 from walletflow.domain.errors import IdempotencyKeyReused, WalletflowError
 from walletflow.domain.principals import Principal
-from walletflow.money import Money
+from walletflow.money import Asset, Money
 from walletflow.service.bus import CommandBus
 from walletflow.service.fields import parse_input
 from walletflow.service.registry import CommandSpec
@@ -118,7 +118,7 @@ class Plan:
 
 
 def _major(currency: str, amount_minor: int) -> str:
-    return Money.of_minor(amount_minor, currency).to_decimal_string()
+    return Money.of_minor(amount_minor, Asset.of(currency)).to_decimal_string()
 
 
 def _input(record: dict[str, Any]) -> dict[str, Any]:
@@ -190,8 +190,6 @@ class RunResult:
     failed: int = 0
     errors: list[LineError] = field(default_factory=list)
     posted: bool = False
-    wallets: list[tuple[str, str]] = field(default_factory=list)
-    """The (merchant, currency) of every good line, for the reconciliation."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -220,8 +218,7 @@ async def run(
     if result.plan.error_count and not allow_partial:
         return result
     result.posted = True
-    async for wallet, outcome in _execute(path, spec, bus, principal, concurrency):
-        result.wallets.append((wallet.merchant_id, wallet.currency))
+    async for _wallet, outcome in _execute(path, spec, bus, principal, concurrency):
         if isinstance(outcome, LineError):
             result.failed += 1
             result.errors.append(outcome)
@@ -262,7 +259,8 @@ async def _execute(
                 yield done.get_nowait()
                 continue
             getter = asyncio.create_task(done.get())
-            finished, _ = await asyncio.wait({getter, running}, return_when="FIRST_COMPLETED")
+            waiting: set[asyncio.Future[Any]] = {getter, running}
+            finished, _ = await asyncio.wait(waiting, return_when="FIRST_COMPLETED")
             if getter in finished:
                 yield getter.result()
             else:
@@ -273,7 +271,9 @@ async def _execute(
             task.cancel()
 
 
-async def _migrate_one(bus: CommandBus, principal: Principal, wallet: WalletLine) -> bool | LineError:
+async def _migrate_one(
+    bus: CommandBus, principal: Principal, wallet: WalletLine
+) -> bool | LineError:
     try:
         outcome = await bus.execute(COMMAND, wallet.raw, principal, wallet.idempotency_key)
     except IdempotencyKeyReused:

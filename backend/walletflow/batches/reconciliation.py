@@ -152,7 +152,9 @@ async def reconcile(connection: AsyncConnection, wallets: Sequence[WalletLine]) 
             },
         )
         for row in rows:
-            totals = report.currencies.setdefault(row.currency, CurrencyReconciliation(row.currency))
+            totals = report.currencies.setdefault(
+                row.currency, CurrencyReconciliation(row.currency)
+            )
             posted, held = int(row.posted_minor), int(row.balance_minor)
             totals.wallets += 1
             totals.file_minor += row.expected_minor
@@ -162,7 +164,9 @@ async def reconcile(connection: AsyncConnection, wallets: Sequence[WalletLine]) 
                 report.difference_count += 1
                 if len(report.differences) < MAX_LISTED_DIFFERENCES:
                     report.differences.append(
-                        WalletDifference(row.merchant_id, row.currency, row.expected_minor, posted, held)
+                        WalletDifference(
+                            row.merchant_id, row.currency, row.expected_minor, posted, held
+                        )
                     )
     return report
 

@@ -114,17 +114,23 @@ def _csv_records(
                     ),
                 )
                 continue
-            yield reader.line_num, {
-                name: cell.strip() for name, cell in zip(header, row, strict=True) if cell.strip()
-            }
+            yield (
+                reader.line_num,
+                {
+                    name: cell.strip()
+                    for name, cell in zip(header, row, strict=True)
+                    if cell.strip()
+                },
+            )
 
 
 def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | LineError]]:
     with path.open("rb") as handle:
         for number, raw in enumerate(_bounded_lines(handle), start=1):
             if raw is None:
-                yield number, LineError(
-                    number, "MALFORMED_LINE", f"longer than {MAX_RECORD_BYTES} bytes"
+                yield (
+                    number,
+                    LineError(number, "MALFORMED_LINE", f"longer than {MAX_RECORD_BYTES} bytes"),
                 )
                 continue
             if not raw.strip():

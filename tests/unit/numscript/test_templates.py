@@ -194,12 +194,16 @@ CASES: dict[str, Case] = {
     ),
     "migration": Case(
         {
-            "available": "UGX 123457", "reserve": "UGX 0", "holds": "UGX 5",
-            "available_account": M1, "reserve_account": RESERVE, "holds_account": HOLD,
+            "available": "UGX 123457",
+            "reserve": "UGX 0",
+            "holds": "UGX 5",
+            "available_account": M1,
+            "reserve_account": RESERVE,
+            "holds_account": HOLD,
         },
         {},
         [("world", M1, 123457, "UGX"), ("world", HOLD, 5, "UGX")],
-    ),  # fmt: skip
+    ),
     "rolling_reserve_hold": Case(
         {"amount": "UGX 10001", "merchant_available": M1, "merchant_reserve": RESERVE},
         {M1: {"UGX": 10001}},
