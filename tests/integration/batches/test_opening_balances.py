@@ -18,7 +18,7 @@ from walletflow.db.schema_ledger import ledger_transactions
 from walletflow.db.schema_service import holds
 from walletflow.domain.principals import SYSTEM_CLI
 
-WALLETS = int(os.environ.get("MIGRATION_TEST_WALLETS", "1500"))
+WALLETS = int(os.environ.get("MIGRATION_TEST_WALLETS", "600"))
 HEADER = "merchant_id,currency,available,holds,reserve,as_of,merchant_name\n"
 
 
