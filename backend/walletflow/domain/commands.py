@@ -147,6 +147,19 @@ class PostOpeningBalance:
 
 
 @dataclass(frozen=True)
+class MigrateWallet:
+    """One wallet moved in from the legacy estate: its balances as of the legacy cut-off."""
+
+    merchant_id: str
+    merchant_name: str | None
+    currency: str
+    available_minor: int
+    reserve_minor: int
+    holds_minor: int
+    as_of: datetime
+
+
+@dataclass(frozen=True)
 class HoldRollingReserve:
     merchant_id: str
     currency: str

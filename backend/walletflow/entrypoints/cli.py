@@ -22,6 +22,7 @@ from walletflow.entrypoints import (
     db_commands,
     graphql_schema,
     ledger,
+    migrate,
     numscript,
     outbox,
     processes,
@@ -41,6 +42,7 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
     ledger,
     reports,
     backup,
+    migrate,
 )
 """The sub-command modules, in the order `walletflow --help` lists them."""
 

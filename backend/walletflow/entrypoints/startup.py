@@ -60,9 +60,12 @@ def services(
 
 
 @asynccontextmanager
-async def started(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Container]:
+async def started(
+    settings: Settings, *, migrate: bool = True, pool_size: int = COMMAND_POOL_SIZE
+) -> AsyncIterator[Container]:
     """The whole sequence for a one-shot command: services (no Redis), migrations unless
-    `migrate=False`, an engine of `COMMAND_POOL_SIZE` connections, the container."""
+    `migrate=False`, an engine of `pool_size` connections (COMMAND_POOL_SIZE unless the
+    command runs several things at once), the container."""
     from walletflow.bootstrap import build_container
     from walletflow.db.engine import create_engine
     from walletflow.db.migrate import upgrade_async
@@ -70,7 +73,7 @@ async def started(settings: Settings, *, migrate: bool = True) -> AsyncIterator[
     with services(settings, migrate=False) as urls:
         if migrate:
             await upgrade_async(urls.database_url)
-        engine = create_engine(urls.database_url, pool_size=COMMAND_POOL_SIZE)
+        engine = create_engine(urls.database_url, pool_size=pool_size)
         try:
             container = build_container(settings, engine)
             try:

@@ -28,6 +28,7 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "gps_cross_currency_payout",
     "bank_funding",
     "opening_balance",
+    "migration",
     "rolling_reserve_hold",
     "rolling_reserve_release",
     "correction_credit",

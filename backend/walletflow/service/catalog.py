@@ -101,6 +101,27 @@ WALLET_SPECS: tuple[CommandSpec, ...] = (
         four_eyes=True,
     ),
     CommandSpec(
+        name="migrateWallet",
+        title="Migrate legacy wallet",
+        description="Open a wallet with its legacy balances (available, reserve, in-flight "
+        "holds) as of the legacy cut-off, in one transaction; run once per wallet, forever.",
+        group=G.CORRECTION,
+        command_type=c.MigrateWallet,
+        fields=(
+            MERCHANT,
+            F("merchant_name", K.TEXT, "Merchant name", required=False),
+            CURRENCY,
+            F("available", K.AMOUNT, "Available", allow_zero=True),
+            F("reserve", K.AMOUNT, "Reserve", allow_zero=True),
+            F("holds", K.AMOUNT, "Holds", allow_zero=True),
+            F("as_of", K.DATETIME, "As of", help="the legacy cut-off the balances are taken at"),
+        ),
+        permission=Permission.ADMIN,
+        template="migration",
+        handler=wallets.migrate_wallet,
+        four_eyes=True,
+    ),
+    CommandSpec(
         name="holdRollingReserve",
         title="Hold rolling reserve",
         description="Move funds from a merchant's available balance into its reserve.",

@@ -91,6 +91,24 @@ def examples(world: dict[str, Any]) -> dict[str, Example]:
             flag=("merchant", "m2"),
         ),
         "postOpeningBalance": Example({**m1_ngn, "amount": "5"}, {**m1_ngn, "amount": "6"}),
+        "migrateWallet": Example(
+            {
+                "merchant_id": "m7",
+                "currency": "NGN",
+                "available": "10.50",
+                "reserve": "1",
+                "holds": "2.25",
+                "as_of": "2026-01-31T23:59:59+00:00",
+            },
+            {
+                "merchant_id": "m7",
+                "currency": "NGN",
+                "available": "10.51",
+                "reserve": "1",
+                "holds": "2.25",
+                "as_of": "2026-01-31T23:59:59+00:00",
+            },
+        ),
         "holdRollingReserve": Example(
             {**m1_ngn, "amount": "5"},
             {**m1_ngn, "amount": "6"},

@@ -1,4 +1,4 @@
-"""The 18 Numscript templates of numscript/*.num: they compile, pass `walletflow numscript check`,
+"""The 19 Numscript templates of numscript/*.num: they compile, pass `walletflow numscript check`,
 move exactly what they say, refuse what they must, and never overdraw a merchant account."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "numscript"
 TEMPLATE_NAMES = (
     "payin", "transfer", "payout_reserve", "payout_settle", "payout_release", "payout_fee",
     "fx_deal", "counterparty_trade", "stablecoin_onramp", "stablecoin_offramp",
-    "gps_pool_topup", "gps_cross_currency_payout", "bank_funding", "opening_balance",
+    "gps_pool_topup", "gps_cross_currency_payout", "bank_funding", "opening_balance", "migration",
     "rolling_reserve_hold", "rolling_reserve_release", "correction_credit", "correction_debit",
 )  # fmt: skip
 
@@ -192,6 +192,18 @@ CASES: dict[str, Case] = {
         {"amount": "UGX 123457", "account": M1},
         {},
         [("world", M1, 123457, "UGX")],
+    ),
+    "migration": Case(
+        {
+            "available": "UGX 123457",
+            "reserve": "UGX 0",
+            "holds": "UGX 5",
+            "available_account": M1,
+            "reserve_account": RESERVE,
+            "holds_account": HOLD,
+        },
+        {},
+        [("world", M1, 123457, "UGX"), ("world", HOLD, 5, "UGX")],
     ),
     "rolling_reserve_hold": Case(
         {"amount": "UGX 10001", "merchant_available": M1, "merchant_reserve": RESERVE},

@@ -115,7 +115,7 @@ DESIGNED_COMMANDS = {
     "stablecoinOnramp", "stablecoinOfframp", "topUpGpsPool", "gpsCrossCurrencyPayout",
     "fundBankAccount", "postOpeningBalance", "holdRollingReserve", "releaseRollingReserve",
     "postCorrection", "reverse", "setFeatureFlag", "rebuildTemplates", "rebuildCoa",
-    "rebuildStatements", "saveAccessLists",
+    "rebuildStatements", "saveAccessLists", "migrateWallet",
 }  # fmt: skip
 
 

@@ -6,12 +6,14 @@ from walletflow.domain import accounts
 from walletflow.domain.commands import (
     CreateWallet,
     HoldRollingReserve,
+    MigrateWallet,
     PostOpeningBalance,
     PostPayin,
     ReleaseRollingReserve,
     Transfer,
 )
 from walletflow.domain.errors import ValidationError
+from walletflow.domain.holds import HoldState
 from walletflow.domain.principals import Principal
 from walletflow.service.handlers.common import (
     COMPLETED,
@@ -23,6 +25,7 @@ from walletflow.service.handlers.common import (
     money_result,
     portion,
     post_template,
+    short_id,
 )
 from walletflow.service.results import CommandResult
 from walletflow.service.unit_of_work import UnitOfWork
@@ -175,6 +178,72 @@ async def post_opening_balance(command: PostOpeningBalance, uow: UnitOfWork) -> 
         event_type="opening_balance.posted",
         effective_at=command.effective_at,
     )
+
+
+LEGACY_PROVIDER = "legacy"
+"""The rail of a migrated in-flight payout: staff settle it (paid by the legacy rail, owed by
+`providers:legacy:{ccy}:settlement`) or release it back to the wallet."""
+
+
+def migration_reference(merchant_id: str, currency: str) -> str:
+    """One migration per wallet, forever: the ledger refuses a second transaction with it."""
+    return f"migration:{merchant_id}:{currency}"
+
+
+async def migrate_wallet(command: MigrateWallet, uow: UnitOfWork) -> CommandResult:
+    """Open the wallet and post its legacy balances from @world in one transaction; in-flight
+    legacy payouts become one hold in manual review, for staff to settle or release."""
+    merchant, currency = command.merchant_id, command.currency
+    await uow.wallets.ensure_merchant(merchant, command.merchant_name)
+    await uow.wallets.create(merchant, currency)
+    total_minor = command.available_minor + command.reserve_minor + command.holds_minor
+    data = {
+        "merchantId": merchant,
+        "currency": currency,
+        "availableMinor": command.available_minor,
+        "reserveMinor": command.reserve_minor,
+        "holdsMinor": command.holds_minor,
+        "asOf": command.as_of.isoformat(),
+    }
+    if total_minor == 0:
+        uow.emit("wallet.migrated", data, merchant)
+        return CommandResult(command=uow.context.command, status=COMPLETED, data=data)
+    payout_id = short_id("legacy", uow)
+    posted = await post_template(
+        uow,
+        "migration",
+        {
+            "available": monetary(currency, command.available_minor),
+            "reserve": monetary(currency, command.reserve_minor),
+            "holds": monetary(currency, command.holds_minor),
+            "available_account": accounts.merchant_available(merchant, currency),
+            "reserve_account": accounts.merchant_reserve(merchant, currency),
+            "holds_account": accounts.merchant_hold(merchant, currency, payout_id),
+        },
+        reference=migration_reference(merchant, currency),
+        metadata={"merchantId": merchant, "asOf": command.as_of.isoformat()},
+        effective_at=command.as_of,
+    )
+    if command.holds_minor > 0:
+        now = uow.clock.now()
+        await uow.holds.insert(
+            payout_id=payout_id,
+            merchant_id=merchant,
+            currency=currency,
+            asset=asset_of(currency),
+            amount_minor=command.holds_minor,
+            provider=LEGACY_PROVIDER,
+            destination={},
+            state=HoldState.MANUAL_REVIEW.value,
+            reserve_tx_id=posted.transaction.id,
+            reason=f"in-flight legacy payouts migrated as of {command.as_of.isoformat()}",
+            created_at=now,
+            state_changed_at=now,
+        )
+        data["payoutId"] = payout_id
+    data["transactionId"] = posted.transaction.id
+    uow.emit("wallet.migrated", data, merchant)
+    return money_result(uow, posted, data)
 
 
 async def hold_rolling_reserve(command: HoldRollingReserve, uow: UnitOfWork) -> CommandResult:

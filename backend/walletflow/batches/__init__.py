@@ -1,0 +1,1 @@
+"""Batches and bulk work: files of commands, legacy migration and cutover waves."""
