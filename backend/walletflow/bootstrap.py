@@ -7,6 +7,7 @@ that choosing the Postgres ledger or the Formance adapter, or a test double, hap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -15,6 +16,8 @@ from walletflow.config import LedgerBackend, Settings
 from walletflow.db.engine import create_engine
 from walletflow.ledger.port import LedgerPort
 from walletflow.ledger.postgres import PostgresLedger
+from walletflow.observability.metrics import observe_command
+from walletflow.observability.tracing import TracedLedger, tracing_enabled
 from walletflow.service.bus import CommandBus
 from walletflow.service.catalog import build_registry
 from walletflow.service.clock import Clock, SystemClock
@@ -108,6 +111,12 @@ def build_container(
         def ledger_factory(connection: AsyncConnection) -> LedgerPort:
             return postgres.bound(connection)
 
+    if tracing_enabled():
+        untraced_factory = ledger_factory
+
+        def ledger_factory(connection: AsyncConnection) -> LedgerPort:
+            return cast(LedgerPort, TracedLedger(untraced_factory(connection)))
+
     registry = build_registry()
 
     def unit_of_work() -> UnitOfWork:
@@ -118,7 +127,7 @@ def build_container(
         engine=engine,
         ledger=ledger,
         registry=registry,
-        bus=CommandBus(registry, unit_of_work),
+        bus=CommandBus(registry, unit_of_work, observer=observe_command),
         templates=templates,
         clock=clock,
         policy=policy,

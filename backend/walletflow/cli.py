@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
 from walletflow import __version__
-from walletflow.config import ConfigError
+from walletflow.config import ConfigError, load_log_settings
 
 # Sub-command modules, in the order `walletflow --help` lists them.
 SUBCOMMAND_MODULES = (
@@ -45,10 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from walletflow.observability.logging import configure_logging
+
+    try:
+        configure_logging(*load_log_settings())
+    except ConfigError as error:
+        print(f"walletflow: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):

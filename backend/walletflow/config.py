@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 DEFAULT_API_PORT = 8000
 DEFAULT_DASHBOARD_PORT = 3000
 DEFAULT_DASHBOARD_BACKEND_PORT = 8001
+DEFAULT_WORKER_METRICS_PORT = 9100
 MAX_PORT = 65535
 
 E = TypeVar("E", bound=Enum)
@@ -46,6 +47,13 @@ class FlagMode(StrEnum):
     FAIL_OPEN = "fail_open"
     # fail_closed: only explicitly enabled scopes transact.
     FAIL_CLOSED = "fail_closed"
+
+
+class LogFormat(StrEnum):
+    # json: one JSON object per line, with request_id and actor (for log pipelines).
+    JSON = "json"
+    # text: one human-readable line per event (for a terminal).
+    TEXT = "text"
 
 
 class CompletionGating(StrEnum):
@@ -82,6 +90,19 @@ class Settings:
     graphql_max_cost: int = 5000
     max_body_bytes: int = 256 * 1024
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.JSON
+    cors_allowed_origins: tuple[str, ...] = ()
+    """Browser origins allowed to call the API cross-origin; empty: every one refused."""
+    metrics_token: str | None = None
+    """When set, `/metrics` (API and worker) needs `Authorization: Bearer <token>`."""
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = DEFAULT_WORKER_METRICS_PORT
+    """0: the worker serves no metrics."""
+    prometheus_multiproc_dir: Path | None = None
+    """Where `serve --workers N` keeps its processes' metric files (a fresh temp dir if unset)."""
+    tracing_otlp_endpoint: str | None = None
+    """OTLP/HTTP traces endpoint (`http://collector:4318/v1/traces`); tracing is off when unset."""
+    tracing_sample_ratio: float = 1.0
 
     @property
     def is_production(self) -> bool:
@@ -133,10 +154,36 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         graphql_max_depth=get.bounded_int("GRAPHQL_MAX_DEPTH", 12, 2, 64),
         graphql_max_cost=get.bounded_int("GRAPHQL_MAX_COST", 5000, 10, 1_000_000),
         max_body_bytes=get.bounded_int("MAX_BODY_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
-        log_level=get.choice_text("LOG_LEVEL", {"DEBUG", "INFO", "WARNING", "ERROR"}, "INFO"),
+        log_level=get.choice_text("LOG_LEVEL", LOG_LEVELS, "INFO"),
+        log_format=get.choice("LOG_FORMAT", LogFormat, LogFormat.JSON),
+        cors_allowed_origins=get.origins("CORS_ALLOWED_ORIGINS"),
+        metrics_token=get.text("METRICS_TOKEN"),
+        worker_metrics_host=get.text("WORKER_METRICS_HOST") or "127.0.0.1",
+        worker_metrics_port=get.bounded_int(
+            "WORKER_METRICS_PORT", DEFAULT_WORKER_METRICS_PORT, 0, MAX_PORT
+        ),
+        prometheus_multiproc_dir=_optional_path(get.text("PROMETHEUS_MULTIPROC_DIR")),
+        tracing_otlp_endpoint=get.url("TRACING_OTLP_ENDPOINT", {"http", "https"}),
+        tracing_sample_ratio=get.ratio("TRACING_SAMPLE_RATIO", 1.0),
     )
     _check_consistency(settings)
     return settings
+
+
+LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+
+
+def load_log_settings(environ: Mapping[str, str] | None = None) -> tuple[str, LogFormat]:
+    """LOG_LEVEL and LOG_FORMAT alone, for logging set up before the other settings are read."""
+    get = _Reader(os.environ if environ is None else environ)
+    return (
+        get.choice_text("LOG_LEVEL", LOG_LEVELS, "INFO"),
+        get.choice("LOG_FORMAT", LogFormat, LogFormat.JSON),
+    )
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 def _check_consistency(settings: Settings) -> None:
@@ -161,6 +208,8 @@ def _check_consistency(settings: Settings) -> None:
             raise ConfigError("REDIS_URL", "production needs an explicit Redis")
     if settings.auth_token is not None and len(settings.auth_token) < 16:
         raise ConfigError("AUTH_TOKEN", "must be at least 16 characters")
+    if settings.metrics_token is not None and len(settings.metrics_token) < 16:
+        raise ConfigError("METRICS_TOKEN", "must be at least 16 characters")
 
 
 class _Reader:
@@ -231,6 +280,44 @@ class _Reader:
         if value.upper() not in allowed:
             raise ConfigError(name, f"must be one of {', '.join(sorted(allowed))} (got {value!r})")
         return value.upper()
+
+    def ratio(self, name: str, default: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(name, f"must be a number between 0 and 1 (got {value!r})") from None
+        if not 0.0 <= number <= 1.0:
+            raise ConfigError(name, f"must be between 0 and 1 (got {value!r})")
+        return number
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        """Comma-separated `scheme://host[:port]` origins (no path, no wildcard)."""
+        value = self.text(name)
+        if value is None:
+            return ()
+        found: list[str] = []
+        for part in value.split(","):
+            origin = part.strip().rstrip("/")
+            if not origin:
+                continue
+            try:
+                parsed = urlparse(origin)
+                parsed.port  # noqa: B018 - raises ValueError on a malformed port
+            except ValueError:
+                raise ConfigError(name, f"not an origin: {origin!r}") from None
+            if (
+                parsed.scheme not in {"http", "https"}
+                or not parsed.hostname
+                or parsed.path
+                or parsed.query
+                or "*" in origin
+            ):
+                raise ConfigError(name, f"not an origin (scheme://host[:port]): {origin!r}")
+            found.append(origin)
+        return tuple(dict.fromkeys(found))
 
     def emails(self, name: str) -> frozenset[str]:
         value = self.text(name)

@@ -85,12 +85,15 @@ def warn_if_open(settings: Settings) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.workers > 1 or settings.prometheus_multiproc_dir is not None:
+        _use_multiprocess_metrics(settings)
+
     import uvicorn
 
     from walletflow.api.app import create_app
     from walletflow.db.migrate import upgrade
 
-    settings = load_settings()
     warn_if_open(settings)
     with embedded_services(settings.data_dir, settings.database_url, settings.redis_url) as (
         database_url,
@@ -103,6 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
             "log_level": settings.log_level.lower(),
             "proxy_headers": True,
             "access_log": False,
+            # walletflow's own (JSON) logging handles uvicorn's loggers too.
+            "log_config": None,
         }
         if args.workers > 1:
             os.environ["DATABASE_URL"] = database_url
@@ -118,9 +123,25 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_multiprocess_metrics(settings: Settings) -> None:
+    """Before any API process starts (and before prometheus-client is imported): one fresh
+    directory for every process's metric files, so `/metrics` merges them all."""
+    import tempfile
+
+    directory = settings.prometheus_multiproc_dir or Path(
+        tempfile.mkdtemp(prefix="walletflow-metrics-")
+    )
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    from walletflow.observability.metrics import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir(str(directory))
+
+
 def _worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
 
+    # One worker process keeps its metrics in memory (the directory is the API's).
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     from walletflow.db.migrate import upgrade
     from walletflow.workers.settings import worker_settings
 

@@ -20,8 +20,10 @@ from strawberry.tools import create_type, merge_types
 from strawberry.types import ExecutionContext
 
 from walletflow.api.errors import database_error
+from walletflow.api.graphql.jobs import JobsQuery, JobsSubscription
 from walletflow.api.graphql.limits import cost_limit_rule
 from walletflow.api.graphql.mutations import mutation_fields
+from walletflow.api.graphql.observability import OperationMetrics, log_errors
 from walletflow.api.graphql.operations import OperationsQuery
 from walletflow.api.graphql.queries import Query
 from walletflow.api.graphql.reporting import ReportingQuery
@@ -69,7 +71,8 @@ class WalletflowSchema(strawberry.Schema):
     when unreachable, `VALIDATION_ERROR` for a value it cannot store, such as a NUL character),
     a syntax error `GRAPHQL_PARSE_FAILED`, a document or variable the schema refuses
     `GRAPHQL_VALIDATION_FAILED`. Strawberry passes every error through `process_errors` (before
-    masking), including parse errors raised outside the execution hooks."""
+    masking), including parse errors raised outside the execution hooks. Each is logged once
+    there: typed refusals at INFO without a trace, unexpected failures at ERROR with it."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -92,7 +95,7 @@ class WalletflowSchema(strawberry.Schema):
             else:
                 code, retryable = INTERNAL_ERROR, False
             error.extensions = {**(error.extensions or {}), "code": code, "retryable": retryable}
-        super().process_errors(errors, execution_context)
+        log_errors(errors)
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -108,13 +111,15 @@ DOCUMENT_CACHE_SIZE = 1024
 
 
 def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
-    query = merge_types("Query", (Query, ReportingQuery, OperationsQuery))
+    query = merge_types("Query", (Query, ReportingQuery, OperationsQuery, JobsQuery))
+    subscription = merge_types("Subscription", (Subscription, JobsSubscription))
     mutation = create_type("Mutation", mutation_fields(registry))
     max_depth = settings.graphql_max_depth
     cost_rule = cost_limit_rule(settings.graphql_max_cost)
     # The rule classes are built once, so a validation result can be cached per document.
     depth_rule = create_depth_validator(max_depth, should_ignore=None)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        OperationMetrics,
         # Clients send the same few documents over and over: parse and validate each once
         # (bounded LRU caches). The depth and cost rules are added BEFORE the validation
         # cache runs, so a cached result is always a result of validating with them.
@@ -129,7 +134,7 @@ def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
     return WalletflowSchema(
         query=query,
         mutation=mutation,
-        subscription=Subscription,
+        subscription=subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
