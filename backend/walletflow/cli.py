@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES = (
     "walletflow.api.cli",
     "walletflow.api.auth.cli",
     "walletflow.workers.cli",
+    "walletflow.entrypoints.jobs",
     "walletflow.entrypoints.cmd",
     "walletflow.ledger.cli",
     "walletflow.reporting.cli",

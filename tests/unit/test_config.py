@@ -9,6 +9,7 @@ from walletflow.config import (
     ConfigError,
     FlagMode,
     LedgerBackend,
+    LogFormat,
     load_settings,
 )
 
@@ -42,6 +43,14 @@ def test_defaults_are_dev_on_embedded_services() -> None:
         ({"GOOGLE_CLIENT_ID": "id"}, "GOOGLE_CLIENT_SECRET"),
         ({"AUTH_TOKEN": "short"}, "AUTH_TOKEN"),
         ({"GRAPHQL_INTROSPECTION": "perhaps"}, "GRAPHQL_INTROSPECTION"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"CORS_ALLOWED_ORIGINS": "https://ok.example,*"}, "CORS_ALLOWED_ORIGINS"),
+        ({"CORS_ALLOWED_ORIGINS": "https://ops.example/path"}, "CORS_ALLOWED_ORIGINS"),
+        ({"CORS_ALLOWED_ORIGINS": "ftp://ops.example"}, "CORS_ALLOWED_ORIGINS"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
+        ({"WORKER_METRICS_PORT": "70000"}, "WORKER_METRICS_PORT"),
+        ({"TRACING_OTLP_ENDPOINT": "collector:4318"}, "TRACING_OTLP_ENDPOINT"),
+        ({"TRACING_SAMPLE_RATIO": "2"}, "TRACING_SAMPLE_RATIO"),
     ],
 )
 def test_bad_value_names_the_setting_in_one_line(environ: dict[str, str], setting: str) -> None:
@@ -74,3 +83,19 @@ def test_production_with_auth_and_explicit_services_starts() -> None:
 def test_emails_are_normalised_to_lower_case_sets() -> None:
     settings = load_settings({"OPS_ALLOWED_EMAILS": " Alice@Example.com, bob@example.org "})
     assert settings.ops_allowed_emails == {"alice@example.com", "bob@example.org"}
+
+
+def test_observability_defaults_are_json_logs_no_cors_no_tracing_and_worker_metrics_on_9100() -> None:
+    settings = load_settings({})
+    assert settings.log_format is LogFormat.JSON
+    assert settings.cors_allowed_origins == ()
+    assert settings.tracing_otlp_endpoint is None
+    assert settings.metrics_token is None
+    assert (settings.worker_metrics_host, settings.worker_metrics_port) == ("127.0.0.1", 9100)
+
+
+def test_cors_origins_are_normalised_and_deduplicated() -> None:
+    settings = load_settings(
+        {"CORS_ALLOWED_ORIGINS": "https://ops.example/, http://localhost:3000,https://ops.example"}
+    )
+    assert settings.cors_allowed_origins == ("https://ops.example", "http://localhost:3000")

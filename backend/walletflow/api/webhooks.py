@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from walletflow.api.errors import database_unavailable, error_response
 from walletflow.api.state import api_state
 from walletflow.domain.errors import ValidationError, WalletflowError
+from walletflow.observability.context import bind_actor
 from walletflow.providers.events import MAX_EVENT_BODY_BYTES, parse_provider_event
 from walletflow.providers.signing import SIGNATURE_HEADER, verify
 from walletflow.service.webhooks import handle_provider_event
@@ -42,6 +43,7 @@ async def provider_webhook(request: Request) -> Response:
         config = state.providers.config(provider)
         body = await _bounded_body(request)
         verify(config.secret, body, request.headers.get(SIGNATURE_HEADER), state.unix_now())
+        bind_actor(f"provider:{provider}")
         event = parse_provider_event(body)
         container = state.container
         outcome = await handle_provider_event(
