@@ -85,7 +85,9 @@ def test_emails_are_normalised_to_lower_case_sets() -> None:
     assert settings.ops_allowed_emails == {"alice@example.com", "bob@example.org"}
 
 
-def test_observability_defaults_are_json_logs_no_cors_no_tracing_and_worker_metrics_on_9100() -> None:
+def test_observability_defaults_are_json_logs_no_cors_no_tracing_and_worker_metrics_on_9100() -> (
+    None
+):
     settings = load_settings({})
     assert settings.log_format is LogFormat.JSON
     assert settings.cors_allowed_origins == ()

@@ -102,9 +102,9 @@ _FINISH_SQL = text(
     "  WHERE id = :id AND lease_owner = :owner AND state = 'running'"
     "  RETURNING id, kind, state)"
     " INSERT INTO outbox (event_id, event_type, merchant_id, payload)"
-    " SELECT :event_id, :event_type, NULL,"
+    " SELECT CAST(:event_id AS TEXT), CAST(:event_type AS TEXT), NULL,"
     "  jsonb_build_object('jobId', id, 'kind', kind, 'state', state,"
-    "                     'eventId', :event_id, 'type', :event_type)"
+    "   'eventId', CAST(:event_id AS TEXT), 'type', CAST(:event_type AS TEXT))"
     " FROM ended RETURNING 1"
 )
 _EXHAUSTED_SQL = text(
