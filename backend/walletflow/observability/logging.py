@@ -71,19 +71,17 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(actor)s]: %(message)s"
 
 
+_OURS = "_walletflow_handler"
+
+
 def configure_logging(level: str = "INFO", log_format: LogFormat = LogFormat.JSON) -> None:
-    """Replace the root logger's handlers with one stderr handler in `log_format` (idempotent:
-    calling it again reconfigures, it never stacks handlers)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(ContextFilter())
-    if log_format is LogFormat.JSON:
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    """Install one stderr handler in `log_format` on the root logger (idempotent: it replaces
+    its own earlier handler, never stacks). Like `logging.basicConfig`, it leaves a root logger
+    that someone else already set up (a test runner's capture) alone, except for the level."""
     root = logging.getLogger()
     for existing in list(root.handlers):
-        root.removeHandler(existing)
-    root.addHandler(handler)
+        if getattr(existing, _OURS, False):
+            root.removeHandler(existing)
     root.setLevel(level)
     for name, quiet_level in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(quiet_level, logging.getLevelName(level)))
@@ -92,6 +90,16 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = LogFormat.JSO
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    setattr(handler, _OURS, True)
+    handler.addFilter(ContextFilter())
+    if log_format is LogFormat.JSON:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    root.addHandler(handler)
 
 
 def log_refusal(logger: logging.Logger, code: str, message: str, **fields: Any) -> None:

@@ -98,3 +98,24 @@ def test_a_request_id_is_kept_only_when_well_formed(offered: str | None, kept: b
     accepted = accept_request_id(offered)
     assert (accepted == offered) is kept
     assert 1 <= len(accepted) <= 128
+
+
+def test_configure_logging_installs_one_json_handler_however_often_it_runs() -> None:
+    from walletflow.config import LogFormat
+    from walletflow.observability.logging import configure_logging
+
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    for handler in saved:
+        root.removeHandler(handler)
+    try:
+        configure_logging("INFO", LogFormat.JSON)
+        configure_logging("DEBUG", LogFormat.JSON)
+        [ours] = root.handlers
+        assert isinstance(ours.formatter, JsonFormatter) and root.level == logging.DEBUG
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved:
+            root.addHandler(handler)
+        root.setLevel(level)
