@@ -64,7 +64,10 @@ class RequestContext:
             await send(message)
 
         started = time.perf_counter()
-        metrics.HTTP_IN_FLIGHT.inc()
+        # A websocket lives as long as its subscriptions: it is logged, not timed as a request.
+        timed = scope["type"] == "http"
+        if timed:
+            metrics.HTTP_IN_FLIGHT.inc()
         try:
             with span(
                 f"{method} {scope.get('path', '')}"[:200],
@@ -81,11 +84,12 @@ class RequestContext:
                     set_attribute(current, "http.route", route_template(scope))
                     set_attribute(current, "http.response.status_code", status[0])
         finally:
-            metrics.HTTP_IN_FLIGHT.dec()
             elapsed_s = time.perf_counter() - started
             route = route_template(scope)
-            metrics.HTTP_REQUESTS.labels(route, method, str(status[0])).inc()
-            metrics.HTTP_DURATION.labels(route, method).observe(elapsed_s)
+            if timed:
+                metrics.HTTP_IN_FLIGHT.dec()
+                metrics.HTTP_REQUESTS.labels(route, method, str(status[0])).inc()
+                metrics.HTTP_DURATION.labels(route, method).observe(elapsed_s)
             log.log(
                 logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
                 "%s %s %s",

@@ -115,9 +115,8 @@ async def _follow(engine: Any, job: Any, timeout_s: float) -> Any:
 
 def _list(args: argparse.Namespace) -> int:
     from walletflow.db.engine import create_engine
-    from walletflow.service.jobs import list_jobs
-
     from walletflow.domain.errors import WalletflowError
+    from walletflow.service.jobs import list_jobs
 
     async def read(url: str) -> list[dict[str, Any]]:
         engine = create_engine(url, pool_size=1)

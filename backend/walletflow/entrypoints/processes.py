@@ -91,7 +91,6 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from walletflow.api.app import create_app
     from walletflow.db.migrate import upgrade
 
     warn_if_open(settings)
@@ -119,22 +118,24 @@ def _serve(args: argparse.Namespace) -> int:
                 **common,
             )
         else:
+            from walletflow.api.app import create_app
+
             uvicorn.run(create_app(settings, database_url, redis_url), **common)
     return 0
 
 
 def _use_multiprocess_metrics(settings: Settings) -> None:
-    """Before any API process starts (and before prometheus-client is imported): one fresh
+    """Before any API process starts (and before prometheus-client is imported): one empty
     directory for every process's metric files, so `/metrics` merges them all."""
     import tempfile
 
     directory = settings.prometheus_multiproc_dir or Path(
         tempfile.mkdtemp(prefix="walletflow-metrics-")
     )
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):  # a previous run's processes
+        stale.unlink()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
-    from walletflow.observability.metrics import prepare_multiprocess_dir
-
-    prepare_multiprocess_dir(str(directory))
 
 
 def _worker(args: argparse.Namespace) -> int:

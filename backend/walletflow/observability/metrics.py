@@ -253,11 +253,3 @@ def mark_this_process_dead() -> None:
     directory = multiprocess_dir()
     if directory is not None:
         prometheus_multiprocess.mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]
-
-
-def prepare_multiprocess_dir(directory: str) -> None:
-    """Empty the metric files a previous `serve` left (before any process starts)."""
-    os.makedirs(directory, exist_ok=True)
-    for name in os.listdir(directory):
-        if name.endswith(".db"):
-            os.remove(os.path.join(directory, name))
