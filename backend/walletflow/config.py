@@ -86,8 +86,18 @@ class Settings:
     formance_url: str | None = None
     formance_ledger: str = "walletflow"
     graphql_introspection: bool = True
+    """Default: on in dev, off when ENV=production."""
     graphql_max_depth: int = 12
     graphql_max_cost: int = 5000
+    graphql_max_document_bytes: int = 16 * 1024
+    graphql_max_nodes: int = 1000
+    graphql_max_aliases: int = 50
+    graphql_max_mutations: int = 1
+    graphql_timeout_s: int = 20
+    graphql_ws_max_connections: int = 16
+    """Per principal and API process."""
+    graphql_ws_max_subscriptions: int = 32
+    """Per principal and API process, over all its connections."""
     max_body_bytes: int = 256 * 1024
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.JSON
@@ -127,8 +137,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise `ConfigError` on the first bad one."""
     env = os.environ if environ is None else environ
     get = _Reader(env)
+    environment = get.choice("ENV", Environment, Environment.DEV)
     settings = Settings(
-        env=get.choice("ENV", Environment, Environment.DEV),
+        env=environment,
         database_url=get.url("DATABASE_URL", {"postgresql", "postgres", "postgresql+asyncpg"}),
         redis_url=get.url("REDIS_URL", {"redis", "rediss", "unix"}),
         data_dir=Path(get.text("WALLETFLOW_DATA_DIR") or default_data_dir(env)),
@@ -150,9 +161,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ledger_backend=get.choice("LEDGER_BACKEND", LedgerBackend, LedgerBackend.POSTGRES),
         formance_url=get.url("FORMANCE_URL", {"http", "https"}),
         formance_ledger=get.text("FORMANCE_LEDGER") or "walletflow",
-        graphql_introspection=get.boolean("GRAPHQL_INTROSPECTION", True),
+        graphql_introspection=get.boolean(
+            "GRAPHQL_INTROSPECTION", environment is not Environment.PRODUCTION
+        ),
         graphql_max_depth=get.bounded_int("GRAPHQL_MAX_DEPTH", 12, 2, 64),
         graphql_max_cost=get.bounded_int("GRAPHQL_MAX_COST", 5000, 10, 1_000_000),
+        graphql_max_document_bytes=get.bounded_int(
+            "GRAPHQL_MAX_DOCUMENT_BYTES", 16 * 1024, 256, 1024 * 1024
+        ),
+        graphql_max_nodes=get.bounded_int("GRAPHQL_MAX_NODES", 1000, 10, 100_000),
+        graphql_max_aliases=get.bounded_int("GRAPHQL_MAX_ALIASES", 50, 0, 10_000),
+        graphql_max_mutations=get.bounded_int("GRAPHQL_MAX_MUTATIONS", 1, 1, 100),
+        graphql_timeout_s=get.bounded_int("GRAPHQL_TIMEOUT_S", 20, 1, 600),
+        graphql_ws_max_connections=get.bounded_int("GRAPHQL_WS_MAX_CONNECTIONS", 16, 1, 10_000),
+        graphql_ws_max_subscriptions=get.bounded_int(
+            "GRAPHQL_WS_MAX_SUBSCRIPTIONS", 32, 1, 100_000
+        ),
         max_body_bytes=get.bounded_int("MAX_BODY_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
         log_level=get.choice_text("LOG_LEVEL", LOG_LEVELS, "INFO"),
         log_format=get.choice("LOG_FORMAT", LogFormat, LogFormat.JSON),
