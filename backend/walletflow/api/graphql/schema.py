@@ -10,6 +10,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import DisableIntrospection, MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.tools import create_type, merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -87,7 +88,10 @@ class WalletflowSchema(strawberry.Schema):
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         """As strawberry's, but an operation type the transport does not allow (a mutation
-        over GET, a subscription over HTTP) is a typed refusal, not a bare 400."""
+        over GET, a subscription over HTTP) is a typed refusal, not a bare 400. `execute`
+        never serves a subscription (graphql-transport-ws streams them)."""
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        allowed.discard(OperationType.SUBSCRIPTION)
         try:
             return await super().execute(
                 query,
@@ -95,7 +99,7 @@ class WalletflowSchema(strawberry.Schema):
                 context_value,
                 root_value,
                 operation_name,
-                allowed_operation_types,
+                allowed,
                 operation_extensions,
             )
         except InvalidOperationTypeError as error:
