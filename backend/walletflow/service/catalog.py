@@ -386,7 +386,10 @@ ADMIN_SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(
         name="rebuildStatements",
         title="Rebuild statements",
-        description="Apply new postings to the statements read model (full: rebuild it all).",
+        description=(
+            "Apply new postings to the statements read model (full: queue a job that rebuilds "
+            "it all; the result carries its jobId)."
+        ),
         group=G.ADMIN,
         command_type=c.RebuildStatements,
         fields=(F("full", K.BOOLEAN, "Full rebuild", required=False, default=False),),
