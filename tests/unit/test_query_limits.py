@@ -159,7 +159,8 @@ def test_graphiqls_introspection_and_every_dashboard_document_pass_the_default_l
         if name.endswith(("_QUERY", "_SUBSCRIPTION", "_MUTATION")) and isinstance(value, str)
     }
     assert len(dashboard) > 10
-    assert {name: codes(query) for name, query in dashboard.items()} == dict.fromkeys(dashboard, [])
+    refused = {name: found for name, query in dashboard.items() if (found := codes(query))}
+    assert refused == {}
 
 
 @pytest.mark.parametrize(
