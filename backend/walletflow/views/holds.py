@@ -63,11 +63,10 @@ async def _page(
     connection: AsyncConnection, statement: Select[Any], first: int | None, after: str | None
 ) -> Slice[HoldRow]:
     size = page_size(first)
-    position = decode_cursor(after, 2)
+    position = decode_cursor(after, (datetime, str))
     if position is not None:
         statement = statement.where(
-            tuple_(holds.c.created_at, holds.c.payout_id)
-            > tuple_(datetime.fromisoformat(str(position[0])), str(position[1]))
+            tuple_(holds.c.created_at, holds.c.payout_id) > tuple_(position[0], position[1])
         )
     statement = statement.order_by(holds.c.created_at, holds.c.payout_id).limit(size + 1)
     rows = (await connection.execute(statement)).all()

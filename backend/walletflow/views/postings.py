@@ -13,7 +13,7 @@ from walletflow.config import LedgerBackend
 from walletflow.db.schema_ledger import ledger_postings, ledger_transactions
 from walletflow.db.sql import LIKE_ESCAPE, like_prefix
 from walletflow.views.ledger_backend import require_builtin_ledger
-from walletflow.views.pages import Slice, decode_cursor, page_size
+from walletflow.views.pages import Int32, Slice, decode_cursor, page_size
 from walletflow.views.visibility import Visibility
 
 
@@ -70,9 +70,9 @@ async def list_postings(
         statement = statement.where(p.effective_at >= from_time)
     if to_time is not None:
         statement = statement.where(p.effective_at < to_time)
-    position = decode_cursor(after, 2)
+    position = decode_cursor(after, (int, Int32))
     if position is not None:
-        tx_id, ordinal = int(position[0]), int(position[1])
+        tx_id, ordinal = position
         statement = statement.where(
             or_(p.tx_id < tx_id, and_(p.tx_id == tx_id, p.ordinal > ordinal))
         )
