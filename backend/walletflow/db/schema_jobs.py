@@ -5,6 +5,10 @@ job id forever); a worker claims it with a lease, writes its progress while it r
 it `done` with a result or `failed` with a typed error. Invariants the database enforces:
 - the state is one of the known states, and a job has `finished_at` exactly when it ended;
 - progress and attempts are never negative.
+
+An export's output (CSV) is kept beside its job in `job_outputs`, in parts of at most
+`JOB_OUTPUT_PART_BYTES` (written while the job runs; served only once it ended `done`), and
+removed with it.
 """
 
 from sqlalchemy import (
@@ -12,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     Table,
@@ -61,4 +66,15 @@ jobs = Table(
         postgresql_where=text("state IN ('queued', 'running')"),
     ),
     Index("ix_jobs_created_at", "created_at"),
+)
+
+JOB_OUTPUT_PART_BYTES = 1 << 20
+
+job_outputs = Table(
+    "job_outputs",
+    metadata,
+    Column("job_id", Text, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    CheckConstraint("part >= 0", name="part_non_negative"),
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from walletflow.config import LedgerBackend
@@ -50,26 +51,7 @@ async def list_postings(
     p = ledger_postings.c
     statement = select(
         p.tx_id, p.ordinal, p.source, p.destination, p.asset, p.amount, p.effective_at
-    )
-    if account is not None:
-        pattern = like_prefix(account)
-        statement = statement.where(
-            or_(
-                p.source.like(pattern, escape=LIKE_ESCAPE),
-                p.destination.like(pattern, escape=LIKE_ESCAPE),
-            )
-        )
-    if asset is not None:
-        statement = statement.where(p.asset == asset)
-    if reference is not None:
-        by_reference = select(ledger_transactions.c.id).where(
-            ledger_transactions.c.reference == reference
-        )
-        statement = statement.where(p.tx_id.in_(by_reference))
-    if from_time is not None:
-        statement = statement.where(p.effective_at >= from_time)
-    if to_time is not None:
-        statement = statement.where(p.effective_at < to_time)
+    ).where(*_criteria(account, asset, reference, from_time, to_time))
     position = decode_cursor(after, (int, Int32))
     if position is not None:
         tx_id, ordinal = position
@@ -91,3 +73,53 @@ async def list_postings(
         for row in rows
     ]
     return Slice(postings, size)
+
+
+async def count_postings(
+    connection: AsyncConnection,
+    visibility: Visibility,
+    backend: LedgerBackend,
+    *,
+    account: str | None = None,
+    asset: str | None = None,
+    from_time: datetime | None = None,
+    to_time: datetime | None = None,
+) -> int:
+    """How many postings `list_postings` pages through for the same criteria (an export's
+    progress total)."""
+    account = visibility.account(account)
+    require_builtin_ledger(backend, "postings")
+    statement = select(func.count()).select_from(ledger_postings)
+    statement = statement.where(*_criteria(account, asset, None, from_time, to_time))
+    return int((await connection.execute(statement)).scalar_one())
+
+
+def _criteria(
+    account: str | None,
+    asset: str | None,
+    reference: str | None,
+    from_time: datetime | None,
+    to_time: datetime | None,
+) -> list[ColumnElement[Any]]:
+    p = ledger_postings.c
+    found: list[ColumnElement[Any]] = []
+    if account is not None:
+        pattern = like_prefix(account)
+        found.append(
+            or_(
+                p.source.like(pattern, escape=LIKE_ESCAPE),
+                p.destination.like(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    if asset is not None:
+        found.append(p.asset == asset)
+    if reference is not None:
+        by_reference = select(ledger_transactions.c.id).where(
+            ledger_transactions.c.reference == reference
+        )
+        found.append(p.tx_id.in_(by_reference))
+    if from_time is not None:
+        found.append(p.effective_at >= from_time)
+    if to_time is not None:
+        found.append(p.effective_at < to_time)
+    return found

@@ -10,26 +10,40 @@ typed error, together with a `job.finished` outbox event. After `MAX_ATTEMPTS` c
 never ended (a worker killed each time), the dispatcher fails the job instead of retrying.
 
 A runner is `async (JobRun) -> dict` and reports progress through `run.progress(done, total)`.
+The runners: a full statements rebuild, a COA rebuild from the seed files, and a postings
+export (CSV into `job_outputs`, read in one REPEATABLE READ snapshot so the rows and the count
+agree; parts a lost attempt wrote are deleted when the next one starts, and are never served,
+since output is read only from a job that ended `done`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import hashlib
+import io
 import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from walletflow.coa.store import rebuild_coa
+from walletflow.config import LedgerBackend
+from walletflow.db.schema_jobs import JOB_OUTPUT_PART_BYTES, job_outputs
 from walletflow.domain.errors import NotFound, Unavailable, WalletflowError
 from walletflow.observability.metrics import job_run
 from walletflow.observability.tracing import span
-from walletflow.service.jobs import STATEMENTS_FULL_REBUILD
+from walletflow.service.jobs import COA_REBUILD, POSTINGS_EXPORT, STATEMENTS_FULL_REBUILD
+from walletflow.views.pages import MAX_PAGE_SIZE, encode_cursor
+from walletflow.views.postings import count_postings, list_postings
+from walletflow.views.visibility import EVERYTHING
 from walletflow.workers.statements import run_statements_rebuild
 
 log = logging.getLogger(__name__)
@@ -54,6 +68,7 @@ class JobRun:
     params: dict[str, Any]
     engine: AsyncEngine
     redis: Any
+    ledger_backend: LedgerBackend = LedgerBackend.POSTGRES
     done: int = 0
     total: int | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,7 +94,100 @@ async def rebuild_statements_in_full(run: JobRun) -> dict[str, Any]:
     raise Unavailable("another statements rebuild held the lock too long; retry")
 
 
-RUNNERS: dict[str, Runner] = {STATEMENTS_FULL_REBUILD: rebuild_statements_in_full}
+async def rebuild_chart_of_accounts(run: JobRun) -> dict[str, Any]:
+    """Replace the loaded COA and GL mappings with the seed files' (one transaction)."""
+    run.progress(0, 1)
+    async with run.engine.begin() as connection:
+        counts = await rebuild_coa(connection)
+    run.progress(1, 1)
+    return {"coaAccounts": counts["coa_accounts"], "glMappings": counts["gl_mappings"]}
+
+
+EXPORT_COLUMNS = (
+    "tx_id",
+    "ordinal",
+    "effective_at",
+    "source",
+    "destination",
+    "asset",
+    "amount_minor",
+)
+
+
+async def export_postings(run: JobRun) -> dict[str, Any]:
+    """The postings of the job's range as CSV (header first, newest transaction first), into
+    `job_outputs` in parts of at most JOB_OUTPUT_PART_BYTES; the result counts and hashes it."""
+    params = run.params
+    criteria: dict[str, Any] = {
+        "account": params.get("account"),
+        "asset": params.get("asset"),
+        "from_time": datetime.fromisoformat(params["fromTime"]),
+        "to_time": datetime.fromisoformat(params["toTime"]),
+    }
+    async with run.engine.begin() as connection:  # a takeover starts from nothing
+        await connection.execute(delete(job_outputs).where(job_outputs.c.job_id == run.job_id))
+    digest = hashlib.sha256()
+    rows = parts = size = 0
+    pending = io.StringIO()
+    writer = csv.writer(pending, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+
+    async def flush() -> None:
+        nonlocal parts, size
+        body = pending.getvalue()
+        if not body:
+            return
+        encoded = body.encode()
+        digest.update(encoded)
+        size += len(encoded)
+        async with run.engine.begin() as connection:
+            await connection.execute(
+                insert(job_outputs).values(job_id=run.job_id, part=parts, body=body)
+            )
+        parts += 1
+        pending.seek(0)
+        pending.truncate()
+
+    async with run.engine.connect() as snapshot:
+        await snapshot.execution_options(isolation_level="REPEATABLE READ")
+        async with snapshot.begin():
+            backend = run.ledger_backend
+            total = await count_postings(snapshot, EVERYTHING, backend, **criteria)
+            run.progress(0, total)
+            after: str | None = None
+            while True:
+                page = await list_postings(
+                    snapshot, EVERYTHING, backend, first=MAX_PAGE_SIZE, after=after, **criteria
+                )
+                found = list(page.rows[: page.size])
+                for posting in found:
+                    writer.writerow(
+                        (
+                            posting.tx_id,
+                            posting.ordinal,
+                            posting.effective_at.isoformat(),
+                            posting.source,
+                            posting.destination,
+                            posting.asset,
+                            posting.amount_minor,
+                        )
+                    )
+                rows += len(found)
+                run.progress(rows, total)
+                if pending.tell() >= JOB_OUTPUT_PART_BYTES // 2:
+                    await flush()
+                if len(page.rows) <= page.size:
+                    break
+                after = encode_cursor([found[-1].tx_id, found[-1].ordinal])
+    await flush()
+    return {"rows": rows, "bytes": size, "parts": parts, "sha256": digest.hexdigest()}
+
+
+RUNNERS: dict[str, Runner] = {
+    STATEMENTS_FULL_REBUILD: rebuild_statements_in_full,
+    COA_REBUILD: rebuild_chart_of_accounts,
+    POSTINGS_EXPORT: export_postings,
+}
 
 _CLAIM_SQL = text(
     "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = :owner,"
@@ -151,6 +259,7 @@ async def execute_job(
     *,
     lease_s: float = JOB_LEASE_S,
     runners: dict[str, Runner] | None = None,
+    ledger_backend: LedgerBackend = LedgerBackend.POSTGRES,
 ) -> dict[str, Any]:
     """Claim `job_id`, run it, record the outcome. Returns `{"state": …}` (`skipped` when
     another worker holds it or it has ended)."""
@@ -165,7 +274,12 @@ async def execute_job(
         return {"state": "skipped", "jobId": job_id}
     kind = str(claimed.kind)
     run = JobRun(
-        job_id=job_id, kind=kind, params=dict(claimed.params or {}), engine=engine, redis=redis
+        job_id=job_id,
+        kind=kind,
+        params=dict(claimed.params or {}),
+        engine=engine,
+        redis=redis,
+        ledger_backend=ledger_backend,
     )
     runner = (runners or RUNNERS).get(kind)
     stop = asyncio.Event()

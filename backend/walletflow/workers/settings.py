@@ -150,7 +150,13 @@ async def seal_ledger(ctx: dict[str, Any]) -> int:
 async def run_job(ctx: dict[str, Any], job_id: str) -> dict[str, Any]:
     """A long job (see workers/jobs.py), queued by `dispatch_jobs_job`."""
     worker = resources(ctx)
-    return await execute_job(worker.engine, ctx["redis"], job_id, worker.owner)
+    return await execute_job(
+        worker.engine,
+        ctx["redis"],
+        job_id,
+        worker.owner,
+        ledger_backend=worker.container.settings.ledger_backend,
+    )
 
 
 async def dispatch_jobs_job(ctx: dict[str, Any]) -> dict[str, int]:

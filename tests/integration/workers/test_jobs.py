@@ -7,6 +7,9 @@ not retried forever. One test runs it all through a real `walletflow worker` pro
 from __future__ import annotations
 
 import asyncio
+import csv
+import hashlib
+import io
 import json
 import os
 import socket
@@ -26,10 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.workers.conftest import Run
 from tests.integration.workers.test_kill_worker import wait_for, worker_process
+from walletflow.config import LedgerBackend
 from walletflow.db.schema_service import outbox
-from walletflow.domain.errors import Unavailable
-from walletflow.service.jobs import STATEMENTS_FULL_REBUILD, Job, get_job
+from walletflow.domain.errors import Conflict, Unavailable, ValidationError
+from walletflow.service.jobs import STATEMENTS_FULL_REBUILD
+from walletflow.views.jobs import Job, get_job, job_output
+from walletflow.views.postings import list_postings
+from walletflow.views.visibility import EVERYTHING
 from walletflow.workers.jobs import (
+    EXPORT_COLUMNS,
     MAX_ATTEMPTS,
     JobRun,
     dispatch_jobs,
@@ -48,7 +56,7 @@ async def queue_full_rebuild(run: Run, key: str) -> str:
 
 async def job(engine: AsyncEngine, job_id: str) -> Job:
     async with engine.connect() as connection:
-        return await get_job(connection, job_id)
+        return await get_job(connection, EVERYTHING, job_id)
 
 
 async def until(what: str, check: object, timeout_s: float = WAIT_S) -> None:
@@ -297,3 +305,103 @@ async def test_a_real_worker_runs_the_job_and_serves_its_metrics_and_the_cli_fol
         if line.startswith("{"):
             parsed = json.loads(line)
             assert {"ts", "level", "logger", "message", "request_id", "actor"} <= set(parsed)
+
+
+async def test_a_postings_export_is_a_job_whose_csv_holds_every_posting_of_the_range(
+    run: Run, funded: str, engine: AsyncEngine, wredis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome = await run(
+        "exportPostings",
+        key="export-1",
+        from_time="2000-01-01T00:00:00Z",
+        to_time="2100-01-01T00:00:00Z",
+        account="merchants:m1:",
+    )
+    assert outcome.result.data["kind"] == "export.postings"
+    job_id = outcome.result.data["jobId"]
+    async with engine.connect() as connection:
+        listed = await list_postings(
+            connection, EVERYTHING, LedgerBackend.POSTGRES, account="merchants:m1:", first=200
+        )
+    expected = list(listed.rows)
+    assert expected, "the funded wallet has postings"
+    monkeypatch.setattr("walletflow.workers.jobs.MAX_PAGE_SIZE", 1)  # one page per posting
+
+    ran = await execute_job(engine, wredis, job_id, "test-worker")
+
+    done = await job(engine, job_id)
+    assert ran["state"] == done.state == "done", done.error
+    assert done.progress_done == done.progress_total == len(expected)
+    async with engine.connect() as connection:
+        body = "".join([part async for part in job_output(connection, EVERYTHING, job_id)])
+    lines = list(csv.reader(io.StringIO(body)))
+    assert lines[0] == list(EXPORT_COLUMNS)
+    assert [(int(line[0]), int(line[1]), int(line[6])) for line in lines[1:]] == [
+        (p.tx_id, p.ordinal, p.amount_minor) for p in expected
+    ]
+    assert done.result == {
+        "rows": len(expected),
+        "bytes": len(body.encode()),
+        "parts": 1,
+        "sha256": hashlib.sha256(body.encode()).hexdigest(),
+    }
+
+
+async def test_an_export_outside_any_posting_is_a_header_and_a_bad_range_is_refused(
+    run: Run, funded: str, engine: AsyncEngine, wredis: Redis
+) -> None:
+    empty = await run(
+        "exportPostings", from_time="1990-01-01T00:00:00Z", to_time="1990-01-02T00:00:00Z"
+    )
+    job_id = empty.result.data["jobId"]
+    assert (await execute_job(engine, wredis, job_id, "test-worker"))["state"] == "done"
+    async with engine.connect() as connection:
+        body = "".join([part async for part in job_output(connection, EVERYTHING, job_id)])
+    assert body == ",".join(EXPORT_COLUMNS) + "\n"
+    with pytest.raises(ValidationError) as refused:
+        await run(
+            "exportPostings", from_time="2026-02-01T00:00:00Z", to_time="2026-01-01T00:00:00Z"
+        )
+    assert refused.value.field_errors == {"to_time": "after from_time"}
+    with pytest.raises(ValidationError) as refused:
+        await run(
+            "exportPostings",
+            from_time="2026-01-01T00:00:00Z",
+            to_time="2026-02-01T00:00:00Z",
+            account="merchants:%",
+        )
+    assert set(refused.value.field_errors) == {"account"}
+
+
+async def test_the_output_of_a_job_that_is_not_done_is_refused(
+    run: Run, engine: AsyncEngine
+) -> None:
+    outcome = await run(
+        "exportPostings", from_time="2026-01-01T00:00:00Z", to_time="2026-02-01T00:00:00Z"
+    )
+    async with engine.connect() as connection:
+        with pytest.raises(Conflict):
+            [
+                part
+                async for part in job_output(connection, EVERYTHING, outcome.result.data["jobId"])
+            ]
+
+
+async def test_a_coa_rebuild_in_the_background_is_a_job_that_reloads_the_seed_files(
+    run: Run, engine: AsyncEngine, wredis: Redis
+) -> None:
+    inline = await run("rebuildCoa")
+    outcome = await run("rebuildCoa", background=True)
+    assert outcome.result.data["kind"] == "coa.rebuild"
+    job_id = outcome.result.data["jobId"]
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM gl_mappings"))
+        await connection.execute(text("DELETE FROM coa_accounts"))
+
+    assert (await execute_job(engine, wredis, job_id, "test-worker"))["state"] == "done"
+
+    done = await job(engine, job_id)
+    assert done.result == inline.result.data and done.percent == 100.0
+    async with engine.connect() as connection:
+        loaded = (await connection.execute(text("SELECT count(*) FROM coa_accounts"))).scalar()
+    assert loaded == inline.result.data["coaAccounts"] > 0

@@ -20,7 +20,7 @@ import strawberry
 from walletflow.api.graphql.context import GraphQLContext, Info
 from walletflow.api.graphql.scalars import JSON, BigInt
 from walletflow.api.graphql.subscriptions import RECHECK_INTERVAL_S, typed_errors
-from walletflow.service import jobs as service_jobs
+from walletflow.views import jobs as job_views
 
 PROGRESS_POLL_MS = 500
 
@@ -44,7 +44,7 @@ class Job:
     finished_at: datetime | None
 
 
-def job_node(job: service_jobs.Job) -> Job:
+def job_node(job: job_views.Job) -> Job:
     return Job(
         id=job.id,
         kind=job.kind,
@@ -64,10 +64,9 @@ def job_node(job: service_jobs.Job) -> Job:
     )
 
 
-async def read_job(context: GraphQLContext, job_id: str) -> service_jobs.Job:
-    context.visibility.require_everything()
+async def read_job(context: GraphQLContext, job_id: str) -> job_views.Job:
     async with context.container.engine.connect() as connection:
-        return await service_jobs.get_job(connection, job_id)
+        return await job_views.get_job(connection, context.visibility, job_id)
 
 
 @strawberry.type
@@ -79,9 +78,10 @@ class JobsQuery:
     @strawberry.field(description="The newest long jobs (optionally in one state).")
     async def jobs(self, info: Info, first: int = 20, state: str | None = None) -> list[Job]:
         context = info.context
-        context.visibility.require_everything()
         async with context.container.engine.connect() as connection:
-            found = await service_jobs.list_jobs(connection, state=state, limit=first)
+            found = await job_views.list_jobs(
+                connection, context.visibility, state=state, limit=first
+            )
         return [job_node(job) for job in found]
 
 

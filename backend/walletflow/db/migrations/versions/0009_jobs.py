@@ -75,9 +75,21 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("state IN ('queued', 'running')"),
     )
+    op.create_table(
+        "job_outputs",
+        sa.Column("job_id", sa.Text(), nullable=False),
+        sa.Column("part", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.CheckConstraint("part >= 0", name=op.f("ck_job_outputs_part_non_negative")),
+        sa.ForeignKeyConstraint(
+            ["job_id"], ["jobs.id"], name=op.f("fk_job_outputs_job_id_jobs"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("job_id", "part", name=op.f("pk_job_outputs")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("job_outputs")
     op.drop_index(
         "ix_jobs_open",
         table_name="jobs",
