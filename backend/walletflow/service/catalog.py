@@ -402,7 +402,7 @@ ADMIN_SPECS: tuple[CommandSpec, ...] = (
             F("account", K.TEXT, "Account prefix", required=False),
             F("asset", K.TEXT, "Asset", required=False),
         ),
-        permission=Permission.OPERATOR,
+        permission=Permission.ADMIN,
         handler=reporting_admin.export_postings,
         moves_money=False,
     ),
