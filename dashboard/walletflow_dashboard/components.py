@@ -18,6 +18,7 @@ BOOKS_NAV = (
     ("Ledger", "/ledger"),
     ("Reconciliation", "/reconciliation"),
     ("Controls", "/controls"),
+    ("Jobs", "/jobs"),
 )
 ADMIN_NAV = (("Settings", "/settings"),)
 

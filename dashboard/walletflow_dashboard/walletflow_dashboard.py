@@ -5,6 +5,7 @@ import reflex as rx
 from walletflow_dashboard import presence
 from walletflow_dashboard.pages import (
     controls,
+    jobs,
     ledger,
     operations,
     overview,
@@ -16,7 +17,18 @@ from walletflow_dashboard.pages import (
 )
 from walletflow_dashboard.state import AppState
 
-PAGES = (overview, wallets, operations, payouts, ledger, reconciliation, controls, settings, signin)
+PAGES = (
+    overview,
+    wallets,
+    operations,
+    payouts,
+    ledger,
+    reconciliation,
+    controls,
+    jobs,
+    settings,
+    signin,
+)
 
 app = rx.App(
     # Never pull stylesheets/fonts from a CDN; Radix Themes is bundled, fonts are the system's.
