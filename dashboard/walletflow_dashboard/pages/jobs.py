@@ -18,14 +18,14 @@ ON_LOAD = [AppState.guard, FormState.close_form, JobsState.watch_jobs]
 def _job(job: rx.Var[JobRow]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.badge(job.state, id="job-state"),
-            rx.text(job.kind, weight="medium"),
-            rx.text(job.progress, size="2", id="job-progress"),
+            rx.badge(job.state, class_name="job-state"),
+            rx.text(job.kind, weight="medium", class_name="job-kind"),
+            rx.text(job.progress, size="2", class_name="job-progress"),
             rx.spacer(),
             rx.code(job.id, size="1"),
             width="100%",
         ),
-        rx.progress(value=job.percent, max=100, width="100%"),
+        rx.progress(value=job.percent, max=100, width="100%", class_name="job-bar"),
         rx.cond(job.error != "", rx.text(job.error, color_scheme="red", size="2")),
         width="100%",
         class_name="job-row",
