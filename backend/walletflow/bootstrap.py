@@ -13,7 +13,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 import httpx
 from redis.asyncio import Redis
@@ -24,6 +24,8 @@ from walletflow.db.engine import create_engine
 from walletflow.ledger.pg import PostgresLedger, VerifyReport
 from walletflow.ledger.port import LedgerPort
 from walletflow.ledger.templates import TemplateCatalog
+from walletflow.observability.metrics import observe_command
+from walletflow.observability.tracing import TracedLedger, tracing_enabled
 from walletflow.providers.config import providers_file, rail_currencies
 from walletflow.providers.registry import ProviderRegistry
 from walletflow.service.bus import CommandBus
@@ -150,6 +152,12 @@ def build_container(
         def ledger_factory(connection: AsyncConnection) -> LedgerPort:
             return postgres.bound(connection)
 
+    if tracing_enabled():
+        untraced_factory = ledger_factory
+
+        def ledger_factory(connection: AsyncConnection) -> LedgerPort:
+            return cast(LedgerPort, TracedLedger(untraced_factory(connection)))
+
     registry = build_registry()
 
     def unit_of_work() -> UnitOfWork:
@@ -160,7 +168,7 @@ def build_container(
         engine=engine,
         ledger=ledger,
         registry=registry,
-        bus=CommandBus(registry, unit_of_work),
+        bus=CommandBus(registry, unit_of_work, observer=observe_command),
         templates=templates,
         clock=clock,
         policy=policy,

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 DEFAULT_API_PORT = 8000
 DEFAULT_DASHBOARD_PORT = 3000
 DEFAULT_DASHBOARD_BACKEND_PORT = 8001
+DEFAULT_WORKER_METRICS_PORT = 9100
 MAX_PORT = 65535
 
 E = TypeVar("E", bound=Enum)
@@ -46,6 +47,13 @@ class FlagMode(StrEnum):
     FAIL_OPEN = "fail_open"
     # fail_closed: only explicitly enabled scopes transact.
     FAIL_CLOSED = "fail_closed"
+
+
+class LogFormat(StrEnum):
+    # json: one JSON object per line, with request_id and actor (for log pipelines).
+    JSON = "json"
+    # text: one human-readable line per event (for a terminal).
+    TEXT = "text"
 
 
 class CompletionGating(StrEnum):
@@ -78,8 +86,18 @@ class Settings:
     formance_url: str | None = None
     formance_ledger: str = "walletflow"
     graphql_introspection: bool = True
+    """Default: on in dev, off when ENV=production."""
     graphql_max_depth: int = 12
     graphql_max_cost: int = 5000
+    graphql_max_document_bytes: int = 16 * 1024
+    graphql_max_nodes: int = 1000
+    graphql_max_aliases: int = 50
+    graphql_max_mutations: int = 1
+    graphql_timeout_s: int = 20
+    graphql_ws_max_connections: int = 16
+    """Per principal and API process."""
+    graphql_ws_max_subscriptions: int = 32
+    """Per principal and API process, over all its connections."""
     max_body_bytes: int = 256 * 1024
     rate_limit_requests_per_min: int = 600
     """Per principal; 0 turns the limit off. Staff get STAFF_RATE_LIMIT_FACTOR times it."""
@@ -88,6 +106,19 @@ class Settings:
     suspense_max_age_days: int = 3
     """The suspense gate is red while an open suspense item is older than this."""
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.JSON
+    cors_allowed_origins: tuple[str, ...] = ()
+    """Browser origins allowed to call the API cross-origin; empty: every one refused."""
+    metrics_token: str | None = None
+    """When set, `/metrics` (API and worker) needs `Authorization: Bearer <token>`."""
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = DEFAULT_WORKER_METRICS_PORT
+    """0: the worker serves no metrics."""
+    prometheus_multiproc_dir: Path | None = None
+    """Where `serve --workers N` keeps its processes' metric files (a fresh temp dir if unset)."""
+    tracing_otlp_endpoint: str | None = None
+    """OTLP/HTTP traces endpoint (`http://collector:4318/v1/traces`); tracing is off when unset."""
+    tracing_sample_ratio: float = 1.0
 
     @property
     def is_production(self) -> bool:
@@ -112,8 +143,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise `ConfigError` on the first bad one."""
     env = os.environ if environ is None else environ
     get = _Reader(env)
+    environment = get.choice("ENV", Environment, Environment.DEV)
     settings = Settings(
-        env=get.choice("ENV", Environment, Environment.DEV),
+        env=environment,
         database_url=get.url("DATABASE_URL", {"postgresql", "postgres", "postgresql+asyncpg"}),
         redis_url=get.url("REDIS_URL", {"redis", "rediss", "unix"}),
         data_dir=Path(get.text("WALLETFLOW_DATA_DIR") or default_data_dir(env)),
@@ -135,19 +167,58 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ledger_backend=get.choice("LEDGER_BACKEND", LedgerBackend, LedgerBackend.POSTGRES),
         formance_url=get.url("FORMANCE_URL", {"http", "https"}),
         formance_ledger=get.text("FORMANCE_LEDGER") or "walletflow",
-        graphql_introspection=get.boolean("GRAPHQL_INTROSPECTION", True),
+        graphql_introspection=get.boolean(
+            "GRAPHQL_INTROSPECTION", environment is not Environment.PRODUCTION
+        ),
         graphql_max_depth=get.bounded_int("GRAPHQL_MAX_DEPTH", 12, 2, 64),
         graphql_max_cost=get.bounded_int("GRAPHQL_MAX_COST", 5000, 10, 1_000_000),
+        graphql_max_document_bytes=get.bounded_int(
+            "GRAPHQL_MAX_DOCUMENT_BYTES", 16 * 1024, 256, 1024 * 1024
+        ),
+        graphql_max_nodes=get.bounded_int("GRAPHQL_MAX_NODES", 1000, 10, 100_000),
+        graphql_max_aliases=get.bounded_int("GRAPHQL_MAX_ALIASES", 50, 0, 10_000),
+        graphql_max_mutations=get.bounded_int("GRAPHQL_MAX_MUTATIONS", 1, 1, 100),
+        graphql_timeout_s=get.bounded_int("GRAPHQL_TIMEOUT_S", 20, 1, 600),
+        graphql_ws_max_connections=get.bounded_int("GRAPHQL_WS_MAX_CONNECTIONS", 16, 1, 10_000),
+        graphql_ws_max_subscriptions=get.bounded_int(
+            "GRAPHQL_WS_MAX_SUBSCRIPTIONS", 32, 1, 100_000
+        ),
         max_body_bytes=get.bounded_int("MAX_BODY_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
         rate_limit_requests_per_min=get.bounded_int(
             "RATE_LIMIT_REQUESTS_PER_MIN", 600, 0, 1_000_000
         ),
         rate_limit_money_per_min=get.bounded_int("RATE_LIMIT_MONEY_PER_MIN", 60, 0, 1_000_000),
         suspense_max_age_days=get.bounded_int("SUSPENSE_MAX_AGE_DAYS", 3, 1, 365),
-        log_level=get.choice_text("LOG_LEVEL", {"DEBUG", "INFO", "WARNING", "ERROR"}, "INFO"),
+        log_level=get.choice_text("LOG_LEVEL", LOG_LEVELS, "INFO"),
+        log_format=get.choice("LOG_FORMAT", LogFormat, LogFormat.JSON),
+        cors_allowed_origins=get.origins("CORS_ALLOWED_ORIGINS"),
+        metrics_token=get.text("METRICS_TOKEN"),
+        worker_metrics_host=get.text("WORKER_METRICS_HOST") or "127.0.0.1",
+        worker_metrics_port=get.bounded_int(
+            "WORKER_METRICS_PORT", DEFAULT_WORKER_METRICS_PORT, 0, MAX_PORT
+        ),
+        prometheus_multiproc_dir=_optional_path(get.text("PROMETHEUS_MULTIPROC_DIR")),
+        tracing_otlp_endpoint=get.url("TRACING_OTLP_ENDPOINT", {"http", "https"}),
+        tracing_sample_ratio=get.ratio("TRACING_SAMPLE_RATIO", 1.0),
     )
     _check_consistency(settings)
     return settings
+
+
+LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+
+
+def load_log_settings(environ: Mapping[str, str] | None = None) -> tuple[str, LogFormat]:
+    """LOG_LEVEL and LOG_FORMAT alone, for logging set up before the other settings are read."""
+    get = _Reader(os.environ if environ is None else environ)
+    return (
+        get.choice_text("LOG_LEVEL", LOG_LEVELS, "INFO"),
+        get.choice("LOG_FORMAT", LogFormat, LogFormat.JSON),
+    )
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 def _check_consistency(settings: Settings) -> None:
@@ -172,6 +243,8 @@ def _check_consistency(settings: Settings) -> None:
             raise ConfigError("REDIS_URL", "production needs an explicit Redis")
     if settings.auth_token is not None and len(settings.auth_token) < 16:
         raise ConfigError("AUTH_TOKEN", "must be at least 16 characters")
+    if settings.metrics_token is not None and len(settings.metrics_token) < 16:
+        raise ConfigError("METRICS_TOKEN", "must be at least 16 characters")
 
 
 class _Reader:
@@ -242,6 +315,44 @@ class _Reader:
         if value.upper() not in allowed:
             raise ConfigError(name, f"must be one of {', '.join(sorted(allowed))} (got {value!r})")
         return value.upper()
+
+    def ratio(self, name: str, default: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(name, f"must be a number between 0 and 1 (got {value!r})") from None
+        if not 0.0 <= number <= 1.0:
+            raise ConfigError(name, f"must be between 0 and 1 (got {value!r})")
+        return number
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        """Comma-separated `scheme://host[:port]` origins (no path, no wildcard)."""
+        value = self.text(name)
+        if value is None:
+            return ()
+        found: list[str] = []
+        for part in value.split(","):
+            origin = part.strip().rstrip("/")
+            if not origin:
+                continue
+            try:
+                parsed = urlparse(origin)
+                parsed.port  # noqa: B018 - raises ValueError on a malformed port
+            except ValueError:
+                raise ConfigError(name, f"not an origin: {origin!r}") from None
+            if (
+                parsed.scheme not in {"http", "https"}
+                or not parsed.hostname
+                or parsed.path
+                or parsed.query
+                or "*" in origin
+            ):
+                raise ConfigError(name, f"not an origin (scheme://host[:port]): {origin!r}")
+            found.append(origin)
+        return tuple(dict.fromkeys(found))
 
     def emails(self, name: str) -> frozenset[str]:
         value = self.text(name)

@@ -236,3 +236,8 @@ mutation Revoke($keyId: String!) {
   revokeApiKey(keyId: $keyId) { __typename ... on Error { code message } }
 }
 """
+
+JOBS_QUERY = (
+    "query Jobs { jobs(first: 20) { id kind state progressDone progressTotal percent error "
+    "createdAt } }"
+)

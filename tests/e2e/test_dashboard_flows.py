@@ -383,3 +383,22 @@ async def test_fx_quote_then_book_the_deal_prefilled_from_the_quote(
     await expect(card).to_contain_text(f"merchants:{merchant}:USD:available")
     await expect(card).to_contain_text("10.00 USD")
     await page.screenshot(path=screenshot_path("fx_deal_booked"), full_page=True)
+
+
+async def test_a_background_coa_rebuild_shows_as_a_job_whose_progress_fills_live(
+    sign_in: SignIn,
+) -> None:
+    page = await sign_in()
+    await goto_nav(page, "jobs")
+    await page.evaluate("window.__e2eNoReload = 1")
+    await page.locator("#open-job-coa").click()
+    await page.locator("#field-background").click()
+    card = await submit(page)
+    await expect(card).to_have_class(SUCCESS)
+    await expect(card).to_contain_text("coa.rebuild")
+    row = page.locator(".job-row", has=page.locator(".job-kind", has_text="coa.rebuild"))
+    # The worker runs it; the page follows it without a reload.
+    await expect(row.locator(".job-state")).to_have_text("done", timeout=LIVE_TIMEOUT_MS)
+    await expect(row.locator(".job-progress")).to_have_text("1 / 1")
+    assert await page.evaluate("window.__e2eNoReload") == 1
+    await page.screenshot(path=screenshot_path("jobs_progress"), full_page=True)

@@ -13,7 +13,7 @@ from graphql import (
 )
 from graphql import build_schema as gql_build_schema
 
-from walletflow.api.graphql.limits import document_costs
+from walletflow.api.graphql.limits import FIELD_WEIGHTS, QueryLimits, measure_document
 from walletflow.api.graphql.schema import build_schema
 from walletflow.config import Settings
 from walletflow.service.catalog import build_registry
@@ -126,5 +126,8 @@ def test_cost_multiplies_by_page_sizes() -> None:
     document = parse(
         "query Q { wallets(first: 100) { edges { node { merchantId currency } } } me { role } }"
     )
-    # wallets 1 + edges 100 + node 100 + 2 fields x 100 + me 1 + role 1
-    assert document_costs(document) == {"Q": 1 + 100 + 100 + 200 + 1 + 1}
+    schema = build_schema(build_registry(), Settings())._schema
+    measure = measure_document(document, schema, QueryLimits.from_settings(Settings()))
+    # wallets (its weight) + edges 100 + node 100 + 2 fields x 100 + me 1 + role 1
+    wallets = FIELD_WEIGHTS[("Query", "wallets")]
+    assert (measure.operation, measure.cost) == ("Q", wallets + 100 + 100 + 200 + 1 + 1)

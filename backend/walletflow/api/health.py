@@ -1,4 +1,8 @@
-"""`/healthz`: is the database reachable and migrated, is Redis reachable, which version runs."""
+"""Probes. `/healthz`: is the database reachable and migrated, is Redis reachable, which version
+runs (a report for people). `/livez`: the process is up and its event loop answers — it reads
+nothing, so a database outage never gets a healthy API restarted. `/readyz`: this process can
+serve — the database is reachable and at the schema head, Redis answers; 503 otherwise, so a
+load balancer stops sending it traffic until it can."""
 
 from __future__ import annotations
 
@@ -28,6 +32,26 @@ async def healthz(request: Request) -> JSONResponse:
         "redis": redis,
     }
     return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+async def livez(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    resources: Resources = request.app.state.resources
+    database, redis = await asyncio.gather(_check_database(resources), _check_redis(resources))
+    ready = bool(database["ok"] and redis["ok"])
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "database": {
+            key: database[key]
+            for key in ("ok", "error", "schema_revision", "schema_head")
+            if key in database
+        },
+        "redis": {key: redis[key] for key in ("ok", "error") if key in redis},
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 async def _check_database(resources: Resources) -> dict[str, object]:

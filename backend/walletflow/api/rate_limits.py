@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from walletflow.api.graphql.endpoint import PRINCIPAL_SCOPE_KEY
 from walletflow.api.rate_limiter import RateKind, Verdict
+from walletflow.api.scope import PRINCIPAL_SCOPE_KEY
 from walletflow.api.state import api_state
 from walletflow.audit.recorder import AuditEntry, record_alone
 from walletflow.domain.errors import RateLimited

@@ -15,6 +15,7 @@ from walletflow.api.errors import error_response
 from walletflow.api.state import api_state
 from walletflow.db.errors import database_unavailable
 from walletflow.domain.errors import ValidationError, WalletflowError
+from walletflow.observability.context import bind_actor
 from walletflow.providers.events import MAX_EVENT_BODY_BYTES, parse_provider_event
 from walletflow.providers.signing import SIGNATURE_HEADER, verify
 from walletflow.service.webhooks import handle_provider_event
@@ -43,6 +44,7 @@ async def provider_webhook(request: Request) -> Response:
         config = state.providers.config(provider)
         body = await _bounded_body(request)
         verify(config.secret, body, request.headers.get(SIGNATURE_HEADER), state.unix_now())
+        bind_actor(f"provider:{provider}")
         event = parse_provider_event(body)
         container = state.container
         outcome = await handle_provider_event(

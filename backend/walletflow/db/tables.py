@@ -9,6 +9,7 @@ from __future__ import annotations
 from walletflow.db import (
     schema_api,  # noqa: F401  (registers the API tables)
     schema_audit,  # noqa: F401  (registers the audit and approval tables)
+    schema_jobs,  # noqa: F401  (registers the long jobs table)
     schema_ledger,  # noqa: F401  (registers the ledger tables)
     schema_reporting,  # noqa: F401  (registers the reporting tables)
     schema_service,  # noqa: F401  (registers the service tables)

@@ -204,7 +204,15 @@ class RebuildTemplates:
 
 @dataclass(frozen=True)
 class RebuildCoa:
-    pass
+    background: bool = False
+
+
+@dataclass(frozen=True)
+class ExportPostings:
+    from_time: datetime
+    to_time: datetime
+    account: str | None = None
+    asset: str | None = None
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,51 @@ class RateLimited(WalletflowError):
     def __init__(self, message: str, *, retry_after_s: int, limit: str) -> None:
         super().__init__(message, details={"retryAfterS": retry_after_s, "limit": limit})
         self.retry_after_s = retry_after_s
+
+
+class LimitExceeded(WalletflowError):
+    """A request asks for more than the API serves in one go (document size, aliases, depth,
+    cost, mutations, time, connections, subscriptions). Not retryable as it stands: ask for
+    less, or spread the work over several requests."""
+
+    code = "LIMIT_EXCEEDED"
+
+
+class QueryTooLarge(LimitExceeded):
+    """The GraphQL document is larger than allowed (bytes or selections), refused unparsed."""
+
+    code = "QUERY_TOO_LARGE"
+
+
+class TooManyAliases(LimitExceeded):
+    code = "QUERY_TOO_MANY_ALIASES"
+
+
+class QueryTooDeep(LimitExceeded):
+    code = "QUERY_TOO_DEEP"
+
+
+class QueryTooCostly(LimitExceeded):
+    code = "QUERY_TOO_COSTLY"
+
+
+class TooManyMutations(LimitExceeded):
+    """More mutations in one document than allowed; batches go through a batch command."""
+
+    code = "TOO_MANY_MUTATIONS"
+
+
+class RequestTimeout(LimitExceeded):
+    """The request ran out of time and was stopped. A mutation that timed out may still have
+    committed: send it again with the same idempotency key to learn its outcome."""
+
+    code = "REQUEST_TIMEOUT"
+    retryable = True
+
+
+class TooManyConnections(LimitExceeded):
+    code = "TOO_MANY_CONNECTIONS"
+
+
+class TooManySubscriptions(LimitExceeded):
+    code = "TOO_MANY_SUBSCRIPTIONS"

@@ -8,19 +8,19 @@ take the parsed namespace and return an exit code. Each starts up through
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from walletflow import __version__
-from walletflow.config import ConfigError
+from walletflow.config import ConfigError, load_log_settings
 from walletflow.entrypoints import (
     apikeys,
     backup,
     cmd,
     db_commands,
     graphql_schema,
+    jobs,
     ledger,
     migrate,
     numscript,
@@ -38,6 +38,7 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
     graphql_schema,
     apikeys,
     outbox,
+    jobs,
     cmd,
     ledger,
     reports,
@@ -62,10 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from walletflow.observability.logging import configure_logging
+
+    try:
+        configure_logging(*load_log_settings())
+    except ConfigError as error:
+        print(f"walletflow: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):

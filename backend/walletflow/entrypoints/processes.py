@@ -85,11 +85,14 @@ def warn_if_open(settings: Settings) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.workers > 1 or settings.prometheus_multiproc_dir is not None:
+        _use_multiprocess_metrics(settings)
+
     import uvicorn
 
     from walletflow.api.app import create_app
 
-    settings = load_settings()
     warn_if_open(settings)
     with services(settings, redis=True) as urls:
         common: dict[str, Any] = {
@@ -98,6 +101,8 @@ def _serve(args: argparse.Namespace) -> int:
             "log_level": settings.log_level.lower(),
             "proxy_headers": True,
             "access_log": False,
+            # walletflow's own (JSON) logging handles uvicorn's loggers too.
+            "log_config": None,
         }
         if args.workers > 1:
             os.environ["DATABASE_URL"] = urls.database_url
@@ -113,9 +118,25 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_multiprocess_metrics(settings: Settings) -> None:
+    """Before any API process starts (and before prometheus-client is imported): one empty
+    directory for every process's metric files, so `/metrics` merges them all."""
+    import tempfile
+
+    directory = settings.prometheus_multiproc_dir or Path(
+        tempfile.mkdtemp(prefix="walletflow-metrics-")
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):  # a previous run's processes
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
 def _worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
 
+    # One worker process keeps its metrics in memory (the directory is the API's).
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     from walletflow.workers.settings import worker_settings
 
     settings = load_settings()

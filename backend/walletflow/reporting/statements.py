@@ -331,10 +331,10 @@ def _decode_cursor(cursor: str | None) -> int | None:
     try:
         position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         seq = position["seq"]
-        if isinstance(seq, bool) or not isinstance(seq, int):
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
             raise TypeError("seq")
         return seq
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, UnicodeError, RecursionError):
         raise ValidationError(
             "malformed statement cursor", field_errors={"cursor": "malformed"}
         ) from None

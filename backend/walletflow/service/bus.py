@@ -15,7 +15,8 @@ import json
 import logging
 import random
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from walletflow.domain.errors import (
     WalletflowError,
 )
 from walletflow.domain.principals import Principal
+from walletflow.observability.tracing import set_attribute, span
 from walletflow.service.fields import parse_input
 from walletflow.service.key_namespaces import check_key_namespace
 from walletflow.service.registry import CommandSpec, Registry, authorize
@@ -41,6 +43,9 @@ IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}\Z")
 # again from the start. Bounded, with jitter.
 MAX_ATTEMPTS = 3
 RETRY_BACKOFF_S = 0.02
+
+CommandObserver = Callable[[str, str, float], None]
+"""observer(command, outcome, duration_s): outcome is `ok`, `replayed` or the error's code."""
 
 
 def check_idempotency_key(key: object) -> str:
@@ -90,11 +95,43 @@ class _Call:
 
 
 class CommandBus:
-    def __init__(self, registry: Registry, unit_of_work: UnitOfWorkFactory) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        unit_of_work: UnitOfWorkFactory,
+        observer: CommandObserver | None = None,
+    ) -> None:
         self.registry = registry
         self._unit_of_work = unit_of_work
+        self._observer = observer
+        self._names = frozenset(registry.names())
 
     async def execute(
+        self,
+        name: str,
+        raw_input: Mapping[str, Any],
+        principal: Principal,
+        idempotency_key: str,
+    ) -> CommandOutcome:
+        """Run one command (see the module's docstring); every call, whatever its end, is
+        reported to the observer (metrics) and, with tracing on, is one span."""
+        started = time.perf_counter()
+        outcome = "INTERNAL_ERROR"
+        with span(f"command {name}", attributes={"walletflow.command": name}) as current:
+            try:
+                result = await self._execute(name, raw_input, principal, idempotency_key)
+                outcome = "replayed" if result.replayed else "ok"
+                return result
+            except WalletflowError as error:
+                outcome = error.code
+                raise
+            finally:
+                set_attribute(current, "walletflow.outcome", outcome)
+                if self._observer is not None:
+                    known = name if name in self._names else "unknown"
+                    self._observer(known, outcome, time.perf_counter() - started)
+
+    async def _execute(
         self,
         name: str,
         raw_input: Mapping[str, Any],

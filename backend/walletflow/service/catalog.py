@@ -419,18 +419,44 @@ ADMIN_SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(
         name="rebuildCoa",
         title="Rebuild chart of accounts",
-        description="Reload the chart of accounts and GL mappings from the seed CSV files.",
+        description=(
+            "Reload the chart of accounts and GL mappings from the seed CSV files (background: "
+            "queue a job that does it; the result carries its jobId)."
+        ),
         group=G.ADMIN,
         command_type=c.RebuildCoa,
-        fields=(),
+        fields=(F("background", K.BOOLEAN, "In the background", required=False, default=False),),
         permission=Permission.ADMIN,
         handler=reporting_admin.rebuild_coa,
         moves_money=False,
     ),
     CommandSpec(
+        name="exportPostings",
+        title="Export postings",
+        description=(
+            "Queue a CSV export of the postings effective in [from_time, to_time), optionally "
+            "under an account prefix and in one asset; the result carries its jobId "
+            "(`walletflow jobs output ID`)."
+        ),
+        group=G.ADMIN,
+        command_type=c.ExportPostings,
+        fields=(
+            F("from_time", K.DATETIME, "From (effective, inclusive)"),
+            F("to_time", K.DATETIME, "To (effective, exclusive)"),
+            F("account", K.TEXT, "Account prefix", required=False),
+            F("asset", K.TEXT, "Asset", required=False),
+        ),
+        permission=Permission.ADMIN,
+        handler=reporting_admin.export_postings,
+        moves_money=False,
+    ),
+    CommandSpec(
         name="rebuildStatements",
         title="Rebuild statements",
-        description="Apply new postings to the statements read model (full: rebuild it all).",
+        description=(
+            "Apply new postings to the statements read model (full: queue a job that rebuilds "
+            "it all; the result carries its jobId)."
+        ),
         group=G.ADMIN,
         command_type=c.RebuildStatements,
         fields=(F("full", K.BOOLEAN, "Full rebuild", required=False, default=False),),

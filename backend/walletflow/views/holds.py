@@ -70,10 +70,10 @@ async def _page(
     newest_first: bool = False,
 ) -> Slice[HoldRow]:
     size = page_size(first)
-    position = decode_cursor(after, 2)
+    position = decode_cursor(after, (datetime, str))
     key = tuple_(holds.c.created_at, holds.c.payout_id)
     if position is not None:
-        mark = tuple_(datetime.fromisoformat(str(position[0])), str(position[1]))
+        mark = tuple_(position[0], position[1])
         statement = statement.where(key < mark if newest_first else key > mark)
     if newest_first:
         statement = statement.order_by(holds.c.created_at.desc(), holds.c.payout_id.desc())

@@ -14,7 +14,7 @@ from walletflow.config import LedgerBackend
 from walletflow.db.schema_ledger import ledger_postings, ledger_transactions
 from walletflow.db.sql import LIKE_ESCAPE, like_prefix
 from walletflow.views.ledger_backend import require_builtin_ledger
-from walletflow.views.pages import Slice, decode_cursor, page_size
+from walletflow.views.pages import Int32, Slice, decode_cursor, page_size
 from walletflow.views.visibility import Visibility
 
 
@@ -89,9 +89,9 @@ async def list_postings(
         select(p.tx_id, p.ordinal, p.source, p.destination, p.asset, p.amount, p.effective_at),
         PostingFilter(account, asset, reference, from_time, to_time),
     )
-    position = decode_cursor(after, 2)
+    position = decode_cursor(after, (int, Int32))
     if position is not None:
-        tx_id, ordinal = int(position[0]), int(position[1])
+        tx_id, ordinal = position
         statement = statement.where(
             or_(p.tx_id < tx_id, and_(p.tx_id == tx_id, p.ordinal > ordinal))
         )

@@ -20,6 +20,7 @@ from walletflow.domain.errors import ValidationError
 from walletflow.ledger.templates import TemplateCatalog
 from walletflow.reporting import balances, gates, statements
 from walletflow.views.ledger_backend import require_builtin_ledger
+from walletflow.views.pages import cursor_argument
 from walletflow.views.visibility import Visibility
 
 MAX_TEMPLATE_NAME = 64
@@ -84,9 +85,10 @@ async def statement_lines(
     merchant = visibility.merchant(merchant_id)
     assert merchant is not None
     require_builtin_ledger(backend, "statements")
-    return await statements.list_statement_lines(
-        connection, merchant, currency, cursor, limit, wallet_account=wallet_account
-    )
+    with cursor_argument("after"):
+        return await statements.list_statement_lines(
+            connection, merchant, currency, cursor, limit, wallet_account=wallet_account
+        )
 
 
 async def chart_of_accounts(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from walletflow.ledger.port import LedgerPort, Transaction, TransactionFilter
-from walletflow.views.pages import Slice, page_size
+from walletflow.views.pages import Slice, cursor_argument, page_size
 from walletflow.views.visibility import Visibility
 
 
@@ -32,5 +32,6 @@ async def list_transactions(
         start_time=from_time,
         end_time=to_time,
     )
-    page = await ledger.list_transactions(tx_filter, after, size)
+    with cursor_argument("after"):
+        page = await ledger.list_transactions(tx_filter, after, size)
     return Slice([visibility.transaction(tx) for tx in page.items], size, page.next_cursor)

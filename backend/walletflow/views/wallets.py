@@ -63,11 +63,10 @@ async def list_wallets(
         visibility,
         WalletFilter(merchant_id, currency, merchant_prefix),
     )
-    position = decode_cursor(after, 2)
+    position = decode_cursor(after, (str, str))
     if position is not None:
         statement = statement.where(
-            tuple_(wallets.c.merchant_id, wallets.c.currency)
-            > tuple_(str(position[0]), str(position[1]))
+            tuple_(wallets.c.merchant_id, wallets.c.currency) > tuple_(position[0], position[1])
         )
     statement = statement.order_by(wallets.c.merchant_id, wallets.c.currency).limit(size + 1)
     rows = (await connection.execute(statement)).all()

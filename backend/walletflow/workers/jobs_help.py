@@ -9,7 +9,10 @@ JOBS: dict[str, str] = {
     "publish_outbox_age": "5 s: outbox age to Redis + outbox.age event",
     "statements_tick": "STATEMENTS_INTERVAL_S: incremental statements",
     "seal_ledger": "every 5 s: append committed transactions to the ledger's hash chain",
-    "rebuild_statements_job": "after money events; full=True on demand",
+    "rebuild_statements_job": "after money events (incremental)",
+    "dispatch_jobs": "1 s: hand queued long jobs (full rebuilds, …) to run_job",
+    "run_job": "a long job: leased, progress in its row, done/failed",
+    "check_gates": "30 s: the four gates, for /metrics (walletflow_gate_ok)",
     "record_heartbeat": "15 s: worker liveness for /healthz",
 }
 
@@ -23,6 +26,8 @@ environment (defaults in brackets):
   OUTBOX_BATCH [200]  OUTBOX_STREAM_MAXLEN [100000]
   WEBHOOK_MAX_ATTEMPTS [8]  WEBHOOK_BACKOFF_BASE_S [2]  WEBHOOK_BACKOFF_CAP_S [600]
   WEBHOOK_TIMEOUT_S [5]  STATEMENTS_INTERVAL_S [5]
+  WORKER_METRICS_HOST [127.0.0.1]  WORKER_METRICS_PORT [9100, 0: off]  METRICS_TOKEN
+  LOG_LEVEL [INFO]  LOG_FORMAT [json]  TRACING_OTLP_ENDPOINT [off]
 """
 
 

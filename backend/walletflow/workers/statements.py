@@ -2,8 +2,8 @@
 
 It calls `walletflow.reporting.statements.rebuild_statements(connection, full=…, progress=…)`
 (bounded batches, serialized by its own advisory lock) in one transaction: incrementally on a
-cron and after money events, fully on demand (`enqueue_full_statements_rebuild`; the
-`rebuildStatements` command runs it inline). Progress is published while it runs to the Redis
+cron and after money events, fully as a long job (`rebuildStatements(full: true)` queues one;
+see `walletflow.workers.jobs`). Progress is published while it runs to the Redis
 key `walletflow:statements:progress` as JSON `{"full", "state": "running" | "done" | "failed",
 "applied", "total", "updatedAt"}`; the final report is the job's result. A Redis lock makes a
 second job skip while one runs (instead of queueing behind the advisory lock); a run stopped by
@@ -23,7 +23,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from walletflow.reporting.statements import rebuild_statements
+from walletflow.reporting.statements import Progress, rebuild_statements
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +38,19 @@ class ProgressRecorder:
     """The rebuilder's `progress(applied, total)` callback: keeps the latest figures, which the
     job flushes to Redis on a timer (the callback itself never blocks the rebuild)."""
 
-    def __init__(self, full: bool) -> None:
+    def __init__(self, full: bool, forward: Progress | None = None) -> None:
         self.full = full
         self.applied = 0
         self.total = 0
         self.state = "running"
+        self._forward = forward
 
     def __call__(self, applied: int, total: int) -> None:
         assert 0 <= applied <= total, (applied, total)
         self.applied = applied
         self.total = total
+        if self._forward is not None:
+            self._forward(applied, total)
 
     def document(self) -> dict[str, Any]:
         return {
@@ -65,13 +68,16 @@ class ProgressRecorder:
             log.warning("statements progress not published: %s", error)
 
 
-async def run_statements_rebuild(engine: AsyncEngine, redis: Any, *, full: bool) -> dict[str, Any]:
-    """One rebuild with progress published to `walletflow:statements:progress`; returns the
-    rebuilder's report (or `{"state": "skipped"}` while another run holds the lock)."""
+async def run_statements_rebuild(
+    engine: AsyncEngine, redis: Any, *, full: bool, progress: Progress | None = None
+) -> dict[str, Any]:
+    """One rebuild with progress published to `walletflow:statements:progress` (and passed to
+    `progress`); returns the rebuilder's report (or `{"state": "skipped"}` while another run
+    holds the lock)."""
     token = f"{time.time()}"
     if not await redis.set(LOCK_KEY, token, nx=True, ex=LOCK_TTL_S):
         return {"state": "skipped", "reason": "another rebuild is running"}
-    recorder = ProgressRecorder(full)
+    recorder = ProgressRecorder(full, progress)
     stop = asyncio.Event()
 
     async def flusher() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +24,7 @@ from walletflow.db.schema_reporting import statement_lines
 from walletflow.db.schema_service import outbox
 from walletflow.reporting.gates import run_gates
 from walletflow.seeds import demo_steps, seed_demo
+from walletflow.workers.jobs import execute_job
 
 
 async def count(engine: AsyncEngine, table: Any) -> int:
@@ -62,15 +64,18 @@ async def test_rebuild_coa_with_a_bad_seed_is_a_typed_error_that_changes_nothing
     assert "VAT payable" in names
 
 
-async def test_rebuild_statements_command_applies_new_postings_then_rebuilds_in_full(
-    engine: AsyncEngine, run: Run, funded_merchant: str
+async def test_rebuild_statements_command_applies_new_postings_then_queues_a_full_rebuild(
+    engine: AsyncEngine, run: Run, funded_merchant: str, redis: Redis
 ) -> None:
     incremental = await run("rebuildStatements")
     assert incremental.result.data["full"] is False
     assert incremental.result.data["transactions"] == 1
     assert (await run("rebuildStatements", full=False)).result.data["transactions"] == 0
     full = await run("rebuildStatements", full=True)
-    assert (full.result.data["full"], full.result.data["transactions"]) == (True, 1)
+    assert full.result.data["state"] == "queued" and full.result.data["jobId"].startswith("job_")
+    ran = await execute_job(engine, redis, full.result.data["jobId"], "test-worker")
+    assert ran["state"] == "done"
+    assert (ran["result"]["full"], ran["result"]["transactions"]) == (True, 1)
     assert await count(engine, statement_lines) == 1
 
 

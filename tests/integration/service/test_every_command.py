@@ -281,6 +281,10 @@ def examples(world: dict[str, Any]) -> dict[str, Example]:
         ),
         "rebuildCoa": Example({}, {"unexpected": 1}),
         "rebuildStatements": Example({"full": True}, {"full": False}),
+        "exportPostings": Example(
+            {"from_time": "2026-01-01T00:00:00Z", "to_time": "2026-02-01T00:00:00Z"},
+            {"from_time": "2026-01-01T00:00:00Z", "to_time": "2026-03-01T00:00:00Z"},
+        ),
     }
 
 

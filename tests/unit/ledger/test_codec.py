@@ -15,6 +15,7 @@ from walletflow.ledger.pg.codec import (
     as_int,
     canonical_json,
     decode_cursor,
+    decode_position,
     encode_cursor,
     like_prefix,
     request_hash,
@@ -95,3 +96,28 @@ def test_a_numeric_column_is_an_exact_int() -> None:
     assert as_int(Decimal("123456789012345678901234567890")) == 123456789012345678901234567890
     with pytest.raises(AssertionError):
         as_int(Decimal("1.5"))
+
+
+@pytest.mark.parametrize(
+    ("cursor", "key", "kind"),
+    [
+        (encode_cursor({"address": "a:b"}), "id", int),  # the accounts cursor, given to txs
+        (encode_cursor({"id": 5}), "address", str),
+        (encode_cursor({"id": "five"}), "id", int),
+        (encode_cursor({"id": True}), "id", int),
+        (encode_cursor({"id": 2**63}), "id", int),
+        (encode_cursor({"id": 5, "address": "a"}), "id", int),
+        (encode_cursor({"address": "nul\x00"}), "address", str),
+    ],
+)
+def test_a_foreign_ledger_cursor_is_a_validation_error(
+    cursor: str, key: str, kind: type[int] | type[str]
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        decode_position(cursor, key, kind)
+    assert raised.value.field_errors == {"cursor": "malformed"}
+
+
+def test_a_ledger_cursor_gives_back_its_one_value() -> None:
+    assert decode_position(encode_cursor({"id": 42}), "id", int) == 42
+    assert decode_position(None, "id", int) is None

@@ -19,6 +19,7 @@ from walletflow.config import Settings
 from walletflow.db.errors import database_unavailable
 from walletflow.domain.errors import Unauthenticated, WalletflowError
 from walletflow.domain.principals import Principal, Role
+from walletflow.observability.context import bind_actor
 from walletflow.service.access_lists import load_access_lists
 from walletflow.service.clock import Clock
 
@@ -48,9 +49,12 @@ class Authenticator:
 
     async def principal(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Principal:
         """The caller; `Unauthenticated` if refused, `Unavailable` (retryable, 503) when the
-        database that holds API keys and access lists cannot be reached."""
+        database that holds API keys and access lists cannot be reached. The caller's subject
+        becomes the `actor` of every log line of this request."""
         try:
-            return await self._principal(headers, cookies)
+            principal = await self._principal(headers, cookies)
+            bind_actor(principal.subject)
+            return principal
         except WalletflowError:
             raise
         except Exception as error:

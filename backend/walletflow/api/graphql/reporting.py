@@ -248,10 +248,17 @@ class ReportingQuery:
         )
 
     @strawberry.field(
-        description="The gates: books foot, holds, statements, COA/templates, suspense."
+        description="The gates: books foot, holds, statements, COA/templates, suspense. "
+        "refreshStatements first applies new transactions to the statements read model (a "
+        "write): by default only for callers who may write (not analysts, not over GET); "
+        "asking for it explicitly when read-only is FORBIDDEN."
     )
-    async def gates(self, info: Info, refresh_statements: bool = True) -> list[Gate]:
-        return await read_gates(info.context, refresh_statements=refresh_statements)
+    async def gates(self, info: Info, refresh_statements: bool | None = None) -> list[Gate]:
+        context = info.context
+        if refresh_statements:
+            context.require_writable("refreshStatements")
+        refresh = not context.read_only if refresh_statements is None else refresh_statements
+        return await read_gates(context, refresh_statements=refresh)
 
     @strawberry.field(description="A wallet's statement lines, newest first.")
     async def statements(

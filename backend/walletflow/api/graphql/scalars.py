@@ -5,7 +5,7 @@ an aware one would fail inside a resolver)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NewType
 
 import strawberry
@@ -46,6 +46,10 @@ def _parse_date_time(value: Any) -> datetime:
         raise ValueError("DateTime must be an ISO-8601 date-time") from None
     if moment.tzinfo is None:
         raise ValueError("DateTime must include a timezone (e.g. Z or +01:00)")
+    try:
+        moment.astimezone(UTC)  # comparable with every stored time
+    except OverflowError:
+        raise ValueError("DateTime is out of range in UTC") from None
     return moment
 
 

@@ -155,7 +155,9 @@ class Subscription:
                     "debounceMs out of range",
                     field_errors={"debounceMs": f"{MIN_DEBOUNCE_MS}..{MAX_DEBOUNCE_MS}"},
                 )
-            current = await read_gates(context, refresh_statements=True)
+            # Read-only principals (analysts) see the gates as the worker last rebuilt them.
+            refresh = not context.read_only
+            current = await read_gates(context, refresh_statements=refresh)
             yield current
             pending_since: float | None = None
             async for events in follow_checked(context, debounce_ms):
@@ -169,7 +171,7 @@ class Subscription:
                 if pending_since is None or not (quiet or overdue):
                     continue
                 pending_since = None
-                fresh = await read_gates(context, refresh_statements=True)
+                fresh = await read_gates(context, refresh_statements=refresh)
                 if _gate_signature(fresh) != _gate_signature(current):
                     current = fresh
                     yield current

@@ -51,6 +51,21 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return decoded
 
 
+def decode_position(cursor: str | None, key: str, kind: type[int] | type[str]) -> Any:
+    """The one keyset value (`key`, of type `kind`) of a cursor this ledger handed out (None
+    for the first page); any other cursor, such as another list's, is a ValidationError."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    value = position.get(key) if len(position) == 1 else None
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        if -(2**63) <= value < 2**63:
+            return value
+    elif kind is str and isinstance(value, str) and "\x00" not in value:
+        return value
+    raise ValidationError("malformed cursor", field_errors={"cursor": "malformed"})
+
+
 def like_prefix(prefix: str) -> str:
     """A LIKE pattern matching addresses that start with `prefix` (checked, then escaped by the
     one shared helper)."""

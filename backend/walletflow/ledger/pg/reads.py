@@ -19,7 +19,7 @@ from walletflow.domain.errors import NotFound
 from walletflow.ledger.pg import sql
 from walletflow.ledger.pg.codec import (
     as_int,
-    decode_cursor,
+    decode_position,
     encode_cursor,
     like_prefix,
     transaction_from_row,
@@ -46,12 +46,12 @@ async def list_transactions(
 ) -> Page[Transaction]:
     """Newest first; every criterion of the filter must hold."""
     check_limit(limit)
-    position = decode_cursor(cursor)
+    before_id = decode_position(cursor, "id", int)
     where = ["true"]
     params: dict[str, Any] = {"limit": limit + 1}
-    if position is not None:
+    if before_id is not None:
         where.append("t.id < :before_id")
-        params["before_id"] = int(position.get("id", 0))
+        params["before_id"] = before_id
     criteria = filter or TransactionFilter()
     if criteria.reference is not None:
         where.append("t.reference = :reference")
@@ -135,9 +135,9 @@ async def accounts(
 ) -> Page[Account]:
     """Addresses with volumes or metadata, in address order, with their metadata."""
     check_limit(limit)
-    position = decode_cursor(cursor)
+    after = decode_position(cursor, "address", str)
     params: dict[str, Any] = {
-        "after": str(position.get("address", "")) if position else "",
+        "after": after or "",
         "like": like_prefix(prefix or ""),
         "limit": limit + 1,
     }
