@@ -25,6 +25,7 @@ from walletflow.entrypoints import (
     numscript,
     outbox,
     processes,
+    recon,
     reports,
     sandbox_provider,
 )
@@ -41,6 +42,7 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
     ledger,
     reports,
     backup,
+    recon,
 )
 """The sub-command modules, in the order `walletflow --help` lists them."""
 
