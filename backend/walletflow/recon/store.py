@@ -162,3 +162,104 @@ async def import_statement(
         False,
         dry_run,
     )
+
+
+_OPEN_LINES = sa.text(
+    """
+    select l.id, l.amount_minor, l.direction, l.value_date, l.reference, l.bank_reference,
+        l.narrative
+    from recon_lines l
+    where l.account = :account
+      and not exists (select 1 from recon_matches m where m.account = l.account
+                      and m.unmatched_at is null and l.id = any(m.line_ids))
+    """
+)
+
+_OPEN_MOVEMENTS = sa.text(
+    """
+    select p.tx_id::text || ':' || p.ordinal::text as movement_id,
+        case when p.destination = :account then p.amount else -p.amount end as signed_minor,
+        (p.effective_at at time zone 'UTC')::date as value_date,
+        coalesce(t.reference, '') as reference,
+        coalesce(t.metadata ->> 'batch', '') as batch_id
+    from ledger_postings p join ledger_transactions t on t.id = p.tx_id
+    where (p.destination = :account or p.source = :account)
+      and not exists (select 1 from recon_matches m where m.account = :account
+                      and m.unmatched_at is null
+                      and (p.tx_id::text || ':' || p.ordinal::text) = any(m.movement_ids))
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRunSummary:
+    account: str
+    open_lines: int
+    open_movements: int
+    new_matches: int
+    ambiguous_lines: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "openLines": self.open_lines,
+            "openMovements": self.open_movements,
+            "newMatches": self.new_matches,
+            "ambiguousLines": self.ambiguous_lines,
+        }
+
+
+async def run_matching(
+    engine: AsyncEngine, *, account: str, actor: str, now: datetime, window_days: int = 3
+) -> MatchRunSummary:
+    """Match what is open on `account` (lines and ledger postings not in an active match) and
+    store the matches. Idempotent: a re-run finds nothing new to match."""
+    from walletflow.recon.matching import OpenLine, OpenMovement, match
+
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.text("select pg_advisory_xact_lock(hashtext('recon:' || :a))"), {"a": account}
+        )
+        lines = [
+            OpenLine(
+                str(row.id),
+                row.amount_minor if row.direction == "credit" else -row.amount_minor,
+                row.value_date,
+                row.reference,
+                row.bank_reference,
+                row.narrative,
+            )
+            for row in await connection.execute(_OPEN_LINES, {"account": account})
+        ]
+        movements = [
+            OpenMovement(
+                row.movement_id, int(row.signed_minor), row.value_date, row.reference, row.batch_id
+            )
+            for row in await connection.execute(_OPEN_MOVEMENTS, {"account": account})
+        ]
+        result = match(lines, movements, window_days=window_days)
+        if result.matches:
+            await connection.execute(
+                sa.text(
+                    """
+                    insert into recon_matches (account, rule, confidence_pct, line_ids,
+                        movement_ids, matched_by, matched_at)
+                    values (:account, :rule, :confidence, :line_ids, :movement_ids, :actor, :now)
+                    """
+                ),
+                [
+                    {
+                        "account": account,
+                        "rule": found.rule,
+                        "confidence": found.confidence_pct,
+                        "line_ids": [int(x) for x in found.line_ids],
+                        "movement_ids": list(found.movement_ids),
+                        "actor": actor,
+                        "now": now,
+                    }
+                    for found in result.matches
+                ],
+            )
+    return MatchRunSummary(
+        account, len(lines), len(movements), len(result.matches), len(result.ambiguous_line_ids)
+    )
