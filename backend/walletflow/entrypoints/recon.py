@@ -1,4 +1,5 @@
-"""`walletflow recon import FILE --account banks:gtb:NGN [--provider NAME] [--dry-run]`.
+"""`walletflow recon import FILE --account banks:gtb:NGN [--provider NAME] [--dry-run]`,
+`walletflow recon match --account A [--window-days N]`, `walletflow recon exceptions --account A`.
 
 Parses the file first (a bad file is refused naming the line or element, nothing imported),
 then stores its lines in one transaction with a progress bar on stderr and prints a JSON
@@ -34,6 +35,15 @@ def add_parser(subparsers: Any) -> None:
     imp.add_argument("--dry-run", action="store_true", help="count, store nothing")
     imp.add_argument("--actor", default="cli", help="who imports (recorded)")
     imp.set_defaults(func=_import)
+    run = recon_sub.add_parser("match", help="run the matching rules on an account's open items")
+    run.add_argument("--account", required=True)
+    run.add_argument("--window-days", type=int, default=3)
+    run.add_argument("--actor", default="cli")
+    run.set_defaults(func=_match)
+    queue = recon_sub.add_parser("exceptions", help="unmatched statement lines, with age")
+    queue.add_argument("--account", required=True)
+    queue.add_argument("--limit", type=int, default=100)
+    queue.set_defaults(func=_exceptions)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -77,4 +87,53 @@ def _import(args: argparse.Namespace) -> int:
         f"{' (dry run: nothing stored)' if args.dry_run else ''}",
         file=sys.stderr,
     )
+    return 0
+
+
+def _match(args: argparse.Namespace) -> int:
+    from walletflow.recon.store import run_matching
+
+    async def run() -> dict[str, Any]:
+        async with started(load_settings()) as container:
+            summary = await run_matching(
+                container.engine,
+                account=args.account,
+                actor=args.actor,
+                now=datetime.now(UTC),
+                window_days=args.window_days,
+            )
+            return summary.to_json()
+
+    print(json.dumps(asyncio.run(run()), indent=2))
+    return 0
+
+
+def _exceptions(args: argparse.Namespace) -> int:
+    from walletflow.views.recon import MAX_PAGE, unmatched_lines
+
+    async def run() -> list[dict[str, Any]]:
+        async with (
+            started(load_settings()) as container,
+            container.engine.connect() as connection,
+        ):
+            rows = await unmatched_lines(
+                connection,
+                account=args.account,
+                on=datetime.now(UTC).date(),
+                limit=max(1, min(args.limit, MAX_PAGE)),
+            )
+        return [
+            {
+                "lineId": row.line_id,
+                "amountMinor": row.signed_minor,
+                "currency": row.currency,
+                "valueDate": row.value_date.isoformat(),
+                "ageDays": row.age_days,
+                "reference": row.reference,
+                "narrative": row.narrative,
+            }
+            for row in rows
+        ]
+
+    print(json.dumps(asyncio.run(run()), indent=2))
     return 0
