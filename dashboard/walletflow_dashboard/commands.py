@@ -14,6 +14,7 @@ from typing import Any
 from walletflow import money
 from walletflow_dashboard import documents
 from walletflow_dashboard.api import ApiError, Credential, graphql
+from walletflow_dashboard.formatting import fields_text, normalise_amount
 
 # Shown first in currency selects; the rest of the scale table follows alphabetically.
 COMMON_CURRENCIES = (
@@ -168,6 +169,8 @@ def input_variables(
             result[name] = [part.strip() for part in text.replace(",", "\n").splitlines() if part]
         elif kind == "currency":
             result[name] = text.upper()
+        elif kind == "amount":
+            result[name] = normalise_amount(text)  # `1,000.00` as pasted → `1000.00`
         else:
             result[name] = text
     return result, errors
@@ -228,7 +231,7 @@ def parse_result(result: dict[str, Any]) -> tuple[CommandResult, dict[str, str]]
         CommandResult(
             ok=False,
             code=str(result.get("code", result.get("__typename", "ERROR"))),
-            message=str(result.get("message", "")),
+            message=error_text(str(result.get("message", "")), result.get("details")),
         ),
         field_errors,
     )
@@ -246,6 +249,23 @@ async def run(
     if not isinstance(result, dict):
         raise ApiError("unexpected answer: no `result`", "BAD_RESPONSE")
     return parse_result(result)
+
+
+def error_text(message: str, details: Any) -> str:
+    """An error's message and its details as labelled fields, amounts (`…Minor` with an
+    `asset`) written with their currency and separators."""
+    if not isinstance(details, dict) or not details:
+        return message
+    asset = str(details.get("asset") or details.get("currency") or "")
+    shown: dict[str, Any] = {}
+    for key, value in details.items():
+        if key == "fieldErrors":
+            continue
+        if key.endswith("Minor") and asset and str(value).lstrip("-").isdigit():
+            shown[key] = format_minor(int(value), asset)
+        else:
+            shown[key] = value
+    return f"{message} ({fields_text(shown)})" if shown else message
 
 
 def _input_name(path: str) -> str:

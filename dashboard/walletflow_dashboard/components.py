@@ -6,29 +6,147 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from walletflow_dashboard import navigation
 from walletflow_dashboard.commands import BalanceLine, FormField
-from walletflow_dashboard.data import GateRow, Table
+from walletflow_dashboard.data import PAGE_SIZES, FieldRow, GateRow, Table
 from walletflow_dashboard.forms import FormState
+from walletflow_dashboard.navigation import Entry
+from walletflow_dashboard.paging import Pager
 from walletflow_dashboard.state import AppState
 
-NAV = (("Overview", "/"), ("Wallets", "/wallets"), ("Operations", "/operations"))
-# Books-wide pages: staff and analysts (a merchant's API key sees only its own wallets).
-BOOKS_NAV = (
-    ("Payouts", "/payouts"),
-    ("Ledger", "/ledger"),
-    ("Reconciliation", "/reconciliation"),
-    ("Controls", "/controls"),
-)
-ADMIN_NAV = (("Settings", "/settings"),)
 
-
-def _nav_link(label: str, route: str) -> rx.Component:
+def _nav_link(entry: Entry) -> rx.Component:
+    active = AppState.loaded_route == entry.route
     return rx.link(
-        rx.button(label, variant="ghost", width="100%", justify="start"),
-        href=route,
-        id=f"nav-{label.lower()}",
+        rx.button(
+            entry.label,
+            variant=rx.cond(active, "soft", "ghost"),
+            width="100%",
+            justify="start",
+            class_name=rx.cond(active, "nav-active", ""),
+        ),
+        href=entry.route,
+        id=entry.element_id,
         width="100%",
+        custom_attrs={"aria-current": rx.cond(active, "page", "false")},
     )
+
+
+def _nav(audience: str) -> rx.Component:
+    return rx.vstack(*[_nav_link(e) for e in navigation.entries(audience)], width="100%")
+
+
+def search_box() -> rx.Component:
+    """Global search, on every page: Enter opens the results (or the one match)."""
+    return rx.form(
+        rx.input(
+            placeholder="search: merchant, reference, tx id, payout id, provider ref",
+            name="q",
+            value=AppState.search_text,
+            on_change=AppState.set_search_text,
+            id="global-search",
+            width="380px",
+            size="2",
+        ),
+        on_submit=AppState.submit_search,
+        reset_on_submit=False,
+    )
+
+
+def link_to(text: rx.Var | str, href: rx.Var | str, **props: object) -> rx.Component:
+    """An id that opens its detail page."""
+    return rx.link(rx.code(text, size="1"), href=href, class_name="id-link", **props)
+
+
+def fields_list(rows: rx.Var[list[FieldRow]], list_id: str) -> rx.Component:
+    """Labelled fields (never raw JSON)."""
+    return rx.data_list.root(
+        rx.foreach(
+            rows,
+            lambda f: rx.data_list.item(
+                rx.data_list.label(f.label), rx.data_list.value(rx.text(f.value, size="2"))
+            ),
+        ),
+        id=list_id,
+        size="1",
+    )
+
+
+def pager_bar(
+    table: str,
+    pager: rx.Var[Pager],
+    handlers: tuple[object, object, Callable[[str], object]] | None = None,
+) -> rx.Component:
+    """'51-100 of 729', previous / next, and the page size. `handlers` (previous, next,
+    size(value)) default to the shared tables' `AppState.prev_page(table)` and friends."""
+    if handlers is None:
+        handlers = (
+            AppState.prev_page(table),
+            AppState.next_page(table),
+            lambda v: AppState.set_page_size(table, v),
+        )
+    on_prev, on_next, on_size = handlers
+    return rx.hstack(
+        rx.text(pager.summary, size="2", id=f"{table}-range", class_name="pager-range"),
+        rx.button(
+            "< Previous",
+            size="1",
+            variant="soft",
+            disabled=~pager.has_prev,
+            on_click=on_prev,
+            id=f"{table}-prev",
+        ),
+        rx.button(
+            "Next >",
+            size="1",
+            variant="soft",
+            disabled=~pager.has_next,
+            on_click=on_next,
+            id=f"{table}-next",
+        ),
+        rx.select(
+            list(PAGE_SIZES),
+            value=pager.size.to_string(),
+            on_change=on_size,
+            size="1",
+            id=f"{table}-size",
+        ),
+        rx.text("per page", size="1", color_scheme="gray"),
+        align="center",
+        spacing="2",
+        custom_attrs={"data-total": pager.total, "data-start": pager.start},
+        id=f"{table}-pager",
+    )
+
+
+def export_button(table: str, on_click: object | None = None) -> rx.Component:
+    """Export the whole table (all pages) as CSV."""
+    return rx.button(
+        "Export CSV",
+        size="1",
+        variant="outline",
+        on_click=on_click if on_click is not None else AppState.export_table(table),
+        id=f"{table}-export",
+    )
+
+
+def not_found(problem: rx.Var[str]) -> rx.Component:
+    """A deep link to something that is not there (or a query that failed): said plainly."""
+    return rx.cond(
+        problem != "",
+        rx.callout.root(
+            rx.callout.text(problem),
+            rx.link("Back to the Overview", href="/"),
+            color_scheme="amber",
+            id="not-found",
+            width="100%",
+        ),
+        rx.text("Loading…", color_scheme="gray"),
+    )
+
+
+def empty_state(rows: rx.Var, text: str) -> rx.Component:
+    return rx.cond(rows.length() == 0, rx.text(text, size="2", color_scheme="gray"))  # type: ignore[attr-defined]
 
 
 def live_badge() -> rx.Component:
@@ -49,20 +167,9 @@ def layout(title: str, *children: rx.Component) -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.heading("walletflow ops", size="5", id="title"),
-                *[_nav_link(label, route) for label, route in NAV],
-                rx.cond(
-                    AppState.is_merchant,
-                    rx.fragment(),
-                    rx.vstack(
-                        *[_nav_link(label, route) for label, route in BOOKS_NAV], width="100%"
-                    ),
-                ),
-                rx.cond(
-                    AppState.is_admin,
-                    rx.vstack(
-                        *[_nav_link(label, route) for label, route in ADMIN_NAV], width="100%"
-                    ),
-                ),
+                _nav(navigation.EVERYONE),
+                rx.cond(AppState.is_merchant, rx.fragment(), _nav(navigation.BOOKS)),
+                rx.cond(AppState.is_admin, _nav(navigation.ADMIN)),
                 rx.spacer(),
                 rx.text(AppState.subject, size="1", color_scheme="gray"),
                 rx.hstack(
@@ -73,8 +180,8 @@ def layout(title: str, *children: rx.Component) -> rx.Component:
                     rx.color_mode.button(id="theme-toggle"),
                     rx.button("Sign out", on_click=AppState.sign_out, variant="soft", size="1"),
                 ),
-                width="190px",
-                min_width="190px",
+                width="170px",
+                min_width="170px",
                 height="100vh",
                 padding="1em",
                 position="sticky",
@@ -85,16 +192,52 @@ def layout(title: str, *children: rx.Component) -> rx.Component:
                 rx.hstack(
                     rx.heading(title, size="6", id="page-title"),
                     rx.spacer(),
+                    search_box(),
                     rx.text("updated ", AppState.last_update, size="1", color_scheme="gray"),
                     width="100%",
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.cond(
+                    AppState.red_gates.length() > 0,  # type: ignore[attr-defined]
+                    rx.callout.root(
+                        rx.callout.text(
+                            rx.text("RED gate: ", weight="bold"),
+                            rx.foreach(
+                                AppState.red_gates,
+                                lambda g: rx.link(g.name, " ", href="/reconciliation#gates"),
+                            ),
+                            " — see Reconciliation for the cause.",
+                        ),
+                        color_scheme="red",
+                        size="1",
+                        width="100%",
+                        id="red-gate-banner",
+                    ),
                 ),
                 rx.cond(
                     AppState.error != "",
-                    rx.callout(AppState.error, color_scheme="red", size="1", width="100%"),
+                    rx.callout.root(
+                        rx.hstack(
+                            rx.callout.text(AppState.error, id="load-error"),
+                            rx.button(
+                                "Retry",
+                                size="1",
+                                variant="soft",
+                                on_click=rx.call_script("window.location.reload()"),
+                                id="retry",
+                            ),
+                            align="center",
+                        ),
+                        color_scheme="red",
+                        size="1",
+                        width="100%",
+                    ),
                 ),
                 *children,
-                padding="1.5em",
+                padding="1.2em",
                 width="100%",
+                min_width="0",
                 max_width="1400px",
                 spacing="4",
                 overflow_x="auto",
@@ -117,15 +260,22 @@ def section(heading: str, *children: rx.Component, **props: object) -> rx.Compon
     )
 
 
-def stat(label: str, value: rx.Var | str, stat_id: str) -> rx.Component:
-    return rx.card(
+def stat(
+    label: str, value: rx.Var | str, stat_id: str, tone: rx.Var | str = "gray", href: str = ""
+) -> rx.Component:
+    """A card coloured by its threshold (`tone`: green, amber or red)."""
+    card = rx.card(
         rx.vstack(
             rx.text(label, size="2", color_scheme="gray"),
-            rx.heading(value, size="6", id=stat_id),
+            rx.heading(value, size="6", id=stat_id, color_scheme=tone),  # type: ignore[arg-type]
             spacing="1",
         ),
-        min_width="160px",
+        min_width="150px",
+        class_name="stat-card",
+        custom_attrs={"data-tone": tone},
+        style={"border_left": f"4px solid var(--{tone}-9)"} if isinstance(tone, str) else {},
     )
+    return rx.link(card, href=href, underline="none") if href else card
 
 
 def simple_table(
@@ -198,6 +348,8 @@ def _field_input(field: rx.Var[FormField]) -> rx.Component:
         on_change=lambda v: FormState.set_value(field.name, v),
         id=field_id,
         width="100%",
+        # The merchant field autocompletes from the wallets (a datalist, below the form).
+        list=rx.cond(field.name == FormState.merchant_field, "merchant-options", ""),
     )
     return rx.match(
         field.kind,
@@ -357,6 +509,10 @@ def command_form() -> rx.Component:
                     columns="2",
                     spacing="3",
                     width="100%",
+                ),
+                rx.el.datalist(
+                    rx.foreach(FormState.merchant_options, lambda m: rx.el.option(value=m)),
+                    id="merchant-options",
                 ),
                 rx.hstack(
                     rx.button(

@@ -10,33 +10,48 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from walletflow.domain import accounts
 from walletflow_dashboard import documents
 from walletflow_dashboard.api import ApiError, Credential, graphql
 from walletflow_dashboard.commands import format_minor
+from walletflow_dashboard.formatting import age, age_seconds, fields_text, label, timestamp
 from walletflow_dashboard.results import (
+    AccessLists,
     Alm,
     ApiKeyInfo,
+    Balance,
     CoaAccount,
     CommandStats,
     CreatedApiKey,
     DriftItem,
     Event,
+    FailedCommand,
+    FailureCount,
     FeatureFlag,
     Gate,
     GlMapping,
     Hold,
+    HoldDetail,
+    HoldPage,
     OutboxStatus,
+    PostingPage,
     ProviderEvent,
     Refusal,
+    SearchHit,
     StatementLine,
+    StatementPage,
     TemplateInfo,
     Transaction,
+    TransactionDetail,
+    TransactionPage,
     TrialBalance,
     Wallet,
+    WalletPage,
     answer,
     parse,
     parse_list,
@@ -47,8 +62,23 @@ from walletflow_dashboard.results import (
 T = TypeVar("T")
 
 PAGE_SIZE = documents.PAGE_SIZE
+PAGE_SIZES = ("25", "50", "100", "200")
+EXPORT_PAGE_SIZE = 200
 MAX_SELECTION_DEPTH = 3
 MAX_CELL_CHARS = 160
+REVIEW_SLA_S = int(os.environ.get("DASHBOARD_REVIEW_SLA_S", "900"))
+"""A payout in manual review longer than this is flagged (default 15 min)."""
+HOLD_SLA_S = int(os.environ.get("DASHBOARD_HOLD_SLA_S", "3600"))
+"""An open hold (reserved) older than this is flagged (default 1 h)."""
+
+
+@dataclass
+class Paged:
+    """Where a page stands: the API's true total and the cursor of the next page."""
+
+    total: int = 0
+    has_next: bool = False
+    end_cursor: str = ""
 
 
 @dataclass
@@ -66,6 +96,7 @@ class WalletRow:
     holds: str
     reserve: str
     total: str
+    available_account: str = ""
 
 
 @dataclass
@@ -78,6 +109,10 @@ class HoldRow:
     state: str
     reason: str
     age: str
+    created: str = ""
+    overdue: bool = False
+    provider_reference: str = ""
+    state_label: str = ""
 
 
 @dataclass
@@ -233,8 +268,8 @@ async def _report_table(
 
 
 def gate_row(gate: Gate) -> GateRow:
-    checked = gate.checked_at[11:19]
-    text = cell(gate.detail) if gate.detail not in (None, "", {}) else "—"
+    checked = timestamp(gate.checked_at) if gate.checked_at else ""
+    text = fields_text(gate.detail) if gate.detail not in (None, "", {}) else "—"
     return GateRow(
         name=gate.name, ok=gate.ok, detail=(f"checked {checked} · " if checked else "") + text
     )
@@ -305,6 +340,14 @@ async def provider_events_table(credential: Credential) -> Table:
 # --- wallets, holds, transactions, events, the outbox -----------------------------------------
 
 
+def paged(page: WalletPage | HoldPage | TransactionPage | PostingPage | StatementPage) -> Paged:
+    return Paged(
+        total=page.total_count if page.total_count is not None else len(page.nodes),
+        has_next=page.page_info.has_next_page,
+        end_cursor=page.page_info.end_cursor or "",
+    )
+
+
 def wallet_row(w: Wallet) -> WalletRow:
     return WalletRow(
         merchant_id=w.merchant_id,
@@ -313,18 +356,50 @@ def wallet_row(w: Wallet) -> WalletRow:
         holds=w.balances.holds.formatted,
         reserve=w.balances.reserve.formatted,
         total=w.balances.total.formatted,
+        available_account=accounts.merchant_available(w.merchant_id, w.currency),
     )
 
 
-async def wallets(credential: Credential, merchant_id: str = "") -> list[WalletRow]:
-    data = await graphql(
-        credential, documents.WALLETS_QUERY, {"merchantId": merchant_id or None, "first": PAGE_SIZE}
-    )
+async def wallets(
+    credential: Credential,
+    merchant_prefix: str = "",
+    first: int = PAGE_SIZE,
+    after: str = "",
+    merchant_id: str = "",
+) -> tuple[list[WalletRow], Paged]:
+    """One page of wallets (merchant id prefix: as typed), with the API's total."""
+    variables = {
+        "merchantId": merchant_id or None,
+        "merchantPrefix": merchant_prefix or None,
+        "first": first,
+        "after": after or None,
+    }
+    data = await graphql(credential, documents.WALLETS_QUERY, variables)
+    page = parse(WalletPage, answer(data, "wallets"), "wallets.")
+    return [wallet_row(w) for w in page.nodes], paged(page)
+
+
+async def merchant_suggestions(credential: Credential, prefix: str) -> list[str]:
+    """Merchant ids starting with `prefix` (autocomplete), each once."""
+    if not prefix.strip():
+        return []
+    data = await graphql(credential, documents.MERCHANT_SUGGESTIONS_QUERY, {"prefix": prefix})
     nodes = answer(answer(data, "wallets"), "nodes")
-    return [wallet_row(w) for w in parse_list(Wallet, nodes, "wallets.nodes")]
+    seen: dict[str, None] = {}
+    for node in nodes if isinstance(nodes, list) else []:
+        if isinstance(node, dict) and isinstance(node.get("merchantId"), str):
+            seen[node["merchantId"]] = None
+    return list(seen)
+
+
+async def wallet_currencies(credential: Credential) -> list[str]:
+    value = answer(await graphql(credential, documents.WALLET_CURRENCIES_QUERY), "walletCurrencies")
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def hold_row(h: Hold) -> HoldRow:
+    waited = age_seconds(h.state_changed_at or h.created_at)
+    sla = REVIEW_SLA_S if h.state == "manual_review" else HOLD_SLA_S
     return HoldRow(
         payout_id=h.payout_id,
         merchant_id=h.merchant_id,
@@ -333,34 +408,110 @@ def hold_row(h: Hold) -> HoldRow:
         provider=h.provider,
         state=h.state,
         reason=h.reason or "",
-        age=(h.state_changed_at or h.created_at)[:19].replace("T", " "),
+        age=age(waited),
+        state_label=label(h.state),
+        created=timestamp(h.created_at),
+        overdue=h.state in ("manual_review", "reserved") and waited > sla,
+        provider_reference=h.provider_reference or "",
     )
 
 
 async def holds(
-    credential: Credential, state: str = "", merchant_id: str = "", older_than_s: str = ""
-) -> list[HoldRow]:
+    credential: Credential,
+    state: str = "",
+    merchant_id: str = "",
+    older_than_s: str = "",
+    first: int = PAGE_SIZE,
+    after: str = "",
+    newest_first: bool = True,
+) -> tuple[list[HoldRow], Paged]:
     variables = {
         "state": state or None,
         "merchantId": merchant_id or None,
         "olderThanS": int(older_than_s) if older_than_s.strip().isdigit() else None,
-        "first": PAGE_SIZE,
+        "first": first,
+        "after": after or None,
+        "newestFirst": newest_first,
     }
     data = await graphql(credential, documents.HOLDS_QUERY, variables)
-    nodes = answer(answer(data, "holds"), "nodes")
-    return [hold_row(h) for h in parse_list(Hold, nodes, "holds.nodes")]
+    page = parse(HoldPage, answer(data, "holds"), "holds.")
+    return [hold_row(h) for h in page.nodes], paged(page)
 
 
-async def manual_review_queue(credential: Credential) -> list[HoldRow]:
-    data = await graphql(credential, documents.MANUAL_REVIEW_QUEUE_QUERY)
-    nodes = answer(answer(data, "manualReviewQueue"), "nodes")
-    return [hold_row(h) for h in parse_list(Hold, nodes, "manualReviewQueue.nodes")]
+async def manual_review_queue(
+    credential: Credential, first: int = PAGE_SIZE, after: str = "", newest_first: bool = False
+) -> tuple[list[HoldRow], Paged]:
+    """The queue, oldest first by default (the longest wait is the most urgent)."""
+    variables = {"first": first, "after": after or None, "newestFirst": newest_first}
+    data = await graphql(credential, documents.MANUAL_REVIEW_QUEUE_QUERY, variables)
+    page = parse(HoldPage, answer(data, "manualReviewQueue"), "manualReviewQueue.")
+    return [hold_row(h) for h in page.nodes], paged(page)
 
 
 def queue_update(value: dict[str, Any]) -> list[HoldRow]:
     """One result of the `manualReviewQueue` subscription: the whole queue."""
     queue = parse_list(Hold, answer(value, "manualReviewQueue"), "manualReviewQueue")
     return [hold_row(h) for h in queue]
+
+
+@dataclass
+class FieldRow:
+    label: str
+    value: str
+
+
+@dataclass
+class PayoutView:
+    found: bool = False
+    payout_id: str = ""
+    merchant_id: str = ""
+    currency: str = ""
+    amount: str = ""
+    state: str = ""
+    overdue: bool = False
+    ledger_balance: str = ""
+    hold_account: str = ""
+    fields: list[FieldRow] = field(default_factory=list)
+
+
+def payout_view(h: HoldDetail) -> PayoutView:
+    row = hold_row(
+        Hold(
+            h.payout_id, h.merchant_id, h.currency, h.asset, h.amount_minor, h.provider, h.state,
+            h.reason, h.created_at, h.state_changed_at, h.formatted, h.provider_reference,
+        )
+    )  # fmt: skip
+    details = [
+        FieldRow("Provider", h.provider),
+        FieldRow("Provider reference", h.provider_reference or "—"),
+        FieldRow("Created", timestamp(h.created_at)),
+        FieldRow("State since", f"{timestamp(h.state_changed_at)} ({row.age} ago)"),
+        FieldRow("Reason", h.reason or "—"),
+        *[FieldRow(f"Destination · {k}", v) for k, v in _pairs(h.destination)],
+    ]
+    return PayoutView(
+        found=True,
+        payout_id=h.payout_id,
+        merchant_id=h.merchant_id,
+        currency=h.currency,
+        amount=row.amount,
+        state=row.state_label,
+        overdue=row.overdue,
+        ledger_balance=format_minor(h.ledger_balance_minor, h.asset),
+        hold_account=accounts.merchant_hold(h.merchant_id, h.currency, h.payout_id),
+        fields=details,
+    )
+
+
+def _pairs(value: Any) -> list[tuple[str, str]]:
+    from walletflow_dashboard.formatting import fields as labelled
+
+    return labelled(value) if value else []
+
+
+async def payout(credential: Credential, payout_id: str) -> PayoutView:
+    data = await graphql(credential, documents.HOLD_QUERY, {"payoutId": payout_id})
+    return payout_view(parse(HoldDetail, answer(data, "hold"), "hold."))
 
 
 def tx_row(tx: Transaction) -> TxRow:
@@ -371,15 +522,193 @@ def tx_row(tx: Transaction) -> TxRow:
     return TxRow(
         tx_id=str(tx.id),
         reference=tx.reference or "",
-        effective_at=tx.effective_at[:19].replace("T", " "),
+        effective_at=timestamp(tx.effective_at),
         summary=summary,
     )
 
 
+async def transactions(
+    credential: Credential,
+    first: int = PAGE_SIZE,
+    after: str = "",
+    account: str = "",
+    reference: str = "",
+) -> tuple[list[TxRow], Paged]:
+    """One page of ledger transactions, newest first, with the API's total."""
+    variables = {
+        "first": first,
+        "after": after or None,
+        "account": account or None,
+        "reference": reference or None,
+    }
+    data = await graphql(credential, documents.TRANSACTIONS_QUERY, variables)
+    page = parse(TransactionPage, answer(data, "transactions"), "transactions.")
+    return [tx_row(tx) for tx in page.nodes], paged(page)
+
+
 async def recent_transactions(credential: Credential, first: int = 20) -> list[TxRow]:
-    data = await graphql(credential, documents.TRANSACTIONS_QUERY, {"first": first})
-    nodes = answer(answer(data, "transactions"), "nodes")
-    return [tx_row(tx) for tx in parse_list(Transaction, nodes, "transactions.nodes")]
+    rows, _ = await transactions(credential, first)
+    return rows
+
+
+@dataclass
+class LegRow:
+    source: str
+    destination: str
+    amount: str
+
+
+@dataclass
+class TxView:
+    found: bool = False
+    tx_id: str = ""
+    reference: str = ""
+    effective_at: str = ""
+    inserted_at: str = ""
+    reverted: bool = False
+    reverts_tx_id: str = ""
+    payout_id: str = ""
+    legs: list[LegRow] = field(default_factory=list)
+    metadata: list[FieldRow] = field(default_factory=list)
+
+
+async def transaction(credential: Credential, tx_id: str) -> TxView:
+    if not tx_id.isdigit():
+        raise ApiError(f"no transaction {tx_id!r}", "NOT_FOUND")
+    data = await graphql(credential, documents.TRANSACTION_QUERY, {"id": tx_id})
+    tx = parse(TransactionDetail, answer(data, "transaction"), "transaction.")
+    metadata = tx.metadata if isinstance(tx.metadata, dict) else {}
+    return TxView(
+        found=True,
+        tx_id=str(tx.id),
+        reference=tx.reference or "",
+        effective_at=timestamp(tx.effective_at),
+        inserted_at=timestamp(tx.inserted_at),
+        reverted=tx.reverted,
+        reverts_tx_id="" if tx.reverts_tx_id is None else str(tx.reverts_tx_id),
+        payout_id=str(metadata.get("payout_id") or metadata.get("payoutId") or ""),
+        legs=[LegRow(p.source, p.destination, p.formatted) for p in tx.postings],
+        metadata=[FieldRow(k, v) for k, v in _pairs(metadata)],
+    )
+
+
+@dataclass
+class PostingRow:
+    tx_id: str
+    source: str
+    destination: str
+    amount: str
+    effective_at: str
+    incoming: bool = False
+
+
+async def postings(
+    credential: Credential, account: str, first: int = PAGE_SIZE, after: str = ""
+) -> tuple[list[PostingRow], Paged]:
+    """One page of the postings touching `account` (an address or a prefix), newest first."""
+    variables = {"account": account or None, "first": first, "after": after or None}
+    data = await graphql(credential, documents.POSTINGS_QUERY, variables)
+    page = parse(PostingPage, answer(data, "postings"), "postings.")
+    rows = [
+        PostingRow(
+            tx_id=str(p.tx_id),
+            source=p.source,
+            destination=p.destination,
+            amount=p.formatted,
+            effective_at=timestamp(p.effective_at),
+            incoming=p.destination.startswith(account),
+        )
+        for p in page.nodes
+    ]
+    return rows, paged(page)
+
+
+@dataclass
+class BalanceRow:
+    account: str
+    balance: str
+
+
+async def balances(
+    credential: Credential, prefix: str = "", effective_at: str = "", account: str = ""
+) -> list[BalanceRow]:
+    """Balances of one account or under a prefix, now or as of an effective time (ISO, with
+    its zone)."""
+    variables = {
+        "accounts": [account] if account else None,
+        "prefix": None if account else (prefix or None),
+        "effectiveAt": effective_at or None,
+    }
+    data = await graphql(credential, documents.BALANCES_QUERY, variables)
+    found = parse_list(Balance, answer(data, "balances"), "balances")
+    return [BalanceRow(b.account, b.formatted) for b in found]
+
+
+@dataclass
+class HitRow:
+    kind: str
+    id: str
+    label: str
+    href: str
+
+
+def hit_href(kind: str, id: str) -> str:
+    return {"merchant": "/merchant/", "transaction": "/tx/", "payout": "/payout/"}.get(
+        kind, "/account/"
+    ) + id
+
+
+async def search(credential: Credential, text: str) -> list[HitRow]:
+    data = await graphql(credential, documents.SEARCH_QUERY, {"text": text})
+    hits = parse_list(SearchHit, answer(data, "search"), "search")
+    return [HitRow(h.kind, h.id, h.label, hit_href(h.kind, h.id)) for h in hits]
+
+
+@dataclass
+class FailureRow:
+    code: str
+    count: int
+    last_at: str
+    last_command: str
+
+
+async def failures(credential: Credential) -> tuple[list[FailureRow], list[FailureRow]]:
+    """Failed commands per error code, last hour and last 24 hours."""
+    data = await graphql(credential, documents.FAILURES_BY_CODE_QUERY, {"hour": 3600, "day": 86400})
+
+    def rows(name: str) -> list[FailureRow]:
+        found = parse_list(FailureCount, answer(data, name), name)
+        return [
+            FailureRow(f.error_code, f.count, timestamp(f.last_at), f.last_command) for f in found
+        ]
+
+    return rows("hour"), rows("day")
+
+
+@dataclass
+class FailedRow:
+    command: str
+    code: str
+    actor: str
+    key: str
+    merchant_id: str
+    at: str
+
+
+async def failed_commands(credential: Credential, window_s: int, code: str) -> list[FailedRow]:
+    variables = {"windowS": window_s, "errorCode": code or None}
+    data = await graphql(credential, documents.FAILED_COMMANDS_QUERY, variables)
+    found = parse_list(FailedCommand, answer(data, "failedCommands"), "failedCommands")
+    return [
+        FailedRow(f.command, f.error_code, f.actor, f.idempotency_key, f.merchant_id or "",
+                  timestamp(f.created_at))
+        for f in found
+    ]  # fmt: skip
+
+
+async def access_lists(credential: Credential) -> AccessLists:
+    data = await graphql(credential, documents.ACCESS_LISTS_QUERY)
+    return parse(AccessLists, answer(data, "accessLists"), "accessLists.")
 
 
 def transaction_update(value: dict[str, Any]) -> TxRow:
@@ -453,7 +782,7 @@ def statement_row(line: StatementLine) -> StatementRow:
     amount = line.amount_minor
     return StatementRow(
         tx_id=str(line.tx_id),
-        effective_at=line.effective_at[:19].replace("T", " "),
+        effective_at=timestamp(line.effective_at),
         counterparty=f"{line.description or line.reference or ''} ({line.address})",
         before=format_minor(line.balance_before_minor, line.asset),
         change=("+" if amount > 0 else "") + format_minor(amount, line.asset),
@@ -462,18 +791,21 @@ def statement_row(line: StatementLine) -> StatementRow:
 
 
 async def statement(
-    credential: Credential, merchant_id: str, currency: str
-) -> tuple[list[StatementRow], str]:
-    """A wallet's available account: each movement with its balance before and after (the API's
-    `statements` read model)."""
+    credential: Credential,
+    merchant_id: str,
+    currency: str,
+    first: int = PAGE_SIZE,
+    after: str = "",
+) -> tuple[list[StatementRow], Paged]:
+    """A wallet's available account, newest first: each movement with its balance before and
+    after (the API's `statements` read model, rebuilt from postings by the worker)."""
     data = await graphql(
         credential,
         documents.STATEMENTS_QUERY,
-        {"merchantId": merchant_id, "currency": currency, "first": PAGE_SIZE},
+        {"merchantId": merchant_id, "currency": currency, "first": first, "after": after or None},
     )
-    nodes = answer(answer(data, "statements"), "nodes")
-    rows = [statement_row(r) for r in parse_list(StatementLine, nodes, "statements.nodes")]
-    return rows, "the statements read model (rebuilt from postings by the worker)"
+    page = parse(StatementPage, answer(data, "statements"), "statements.")
+    return [statement_row(r) for r in page.nodes], paged(page)
 
 
 async def trial_balance(credential: Credential) -> tuple[bool, Table, Table]:

@@ -30,7 +30,7 @@ COMMAND_RESULT_SELECTION = """
       command status reference transactionId replayed data
       balances { account asset balanceMinor formatted }
     }
-    ... on Error { code message }
+    ... on Error { code message details }
     ... on ValidationError { fieldErrors { path message } }
 """
 """What every registry mutation's result union is asked for (the result card)."""
@@ -52,36 +52,105 @@ def command_mutation(name: str, input_type: str | None) -> str:
 
 # --- wallets, holds, transactions, the outbox -------------------------------------------------
 
-WALLETS_QUERY = """
-query Wallets($merchantId: String, $first: Int) {
-  wallets(merchantId: $merchantId, first: $first) { nodes {
-    merchantId currency asset
-    balances { available { formatted } holds { formatted } reserve { formatted }
-               total { formatted } }
-  } }
+PAGE_INFO = "totalCount pageInfo { hasNextPage endCursor }"
+"""What every paged document asks besides its nodes: the true total and the next cursor."""
+
+WALLETS_QUERY = f"""
+query Wallets($merchantId: String, $merchantPrefix: String, $first: Int, $after: String) {{
+  wallets(merchantId: $merchantId, merchantPrefix: $merchantPrefix, first: $first,
+          after: $after) {{
+    {PAGE_INFO}
+    nodes {{
+      merchantId currency asset
+      balances {{ available {{ formatted }} holds {{ formatted }} reserve {{ formatted }}
+                 total {{ formatted }} }}
+    }}
+  }}
+}}
+"""
+MERCHANT_SUGGESTIONS_QUERY = """
+query MerchantSuggestions($prefix: String!) {
+  wallets(merchantPrefix: $prefix, first: 20) { nodes { merchantId } }
 }
 """
+WALLET_CURRENCIES_QUERY = "query Currencies { walletCurrencies }"
 
 HOLD_FIELDS = "payoutId merchantId currency asset amountMinor provider state reason createdAt \
-stateChangedAt formatted"
+stateChangedAt formatted providerReference"
 HOLDS_QUERY = f"""
-query Holds($state: String, $merchantId: String, $olderThanS: Int, $first: Int) {{
-  holds(state: $state, merchantId: $merchantId, olderThanS: $olderThanS, first: $first) {{
+query Holds($state: String, $merchantId: String, $olderThanS: Int, $first: Int, $after: String,
+            $newestFirst: Boolean!) {{
+  holds(state: $state, merchantId: $merchantId, olderThanS: $olderThanS, first: $first,
+        after: $after, newestFirst: $newestFirst) {{
+    {PAGE_INFO}
     nodes {{ {HOLD_FIELDS} }}
   }}
 }}
 """
-MANUAL_REVIEW_QUEUE_QUERY = (
-    f"query Queue {{ manualReviewQueue(first: {PAGE_SIZE}) {{ nodes {{ {HOLD_FIELDS} }} }} }}"
-)
+MANUAL_REVIEW_QUEUE_QUERY = f"""
+query Queue($first: Int, $after: String, $newestFirst: Boolean!) {{
+  manualReviewQueue(first: $first, after: $after, newestFirst: $newestFirst) {{
+    {PAGE_INFO}
+    nodes {{ {HOLD_FIELDS} }}
+  }}
+}}
+"""
 MANUAL_REVIEW_QUEUE_SUBSCRIPTION = f"subscription Queue {{ manualReviewQueue {{ {HOLD_FIELDS} }} }}"
+HOLD_QUERY = f"""
+query Hold($payoutId: String!) {{
+  hold(payoutId: $payoutId) {{ {HOLD_FIELDS} destination ledgerBalanceMinor }}
+}}
+"""
 
 TX_FIELDS = "id reference effectiveAt metadata postings { source destination asset amountMinor \
 formatted }"
 TRANSACTIONS_QUERY = f"""
-query Recent($first: Int) {{ transactions(first: $first) {{ nodes {{ {TX_FIELDS} }} }} }}
+query Recent($first: Int, $after: String, $account: String, $reference: String) {{
+  transactions(first: $first, after: $after, account: $account, reference: $reference) {{
+    {PAGE_INFO}
+    nodes {{ {TX_FIELDS} }}
+  }}
+}}
 """
 TRANSACTIONS_SUBSCRIPTION = f"subscription Tx {{ transactions {{ {TX_FIELDS} }} }}"
+TRANSACTION_QUERY = """
+query Transaction($id: BigInt!) {
+  transaction(id: $id) {
+    id reference effectiveAt insertedAt metadata reverted revertsTxId
+    postings { source destination asset amountMinor formatted }
+  }
+}
+"""
+POSTINGS_QUERY = f"""
+query Postings($account: String, $first: Int, $after: String) {{
+  postings(account: $account, first: $first, after: $after) {{
+    {PAGE_INFO}
+    nodes {{ txId ordinal source destination asset amountMinor formatted effectiveAt }}
+  }}
+}}
+"""
+BALANCES_QUERY = """
+query Balances($accounts: [String!], $prefix: String, $effectiveAt: DateTime) {
+  balances(accounts: $accounts, prefix: $prefix, effectiveAt: $effectiveAt) {
+    account asset balanceMinor formatted
+  }
+}
+"""
+SEARCH_QUERY = "query Search($text: String!) { search(text: $text) { kind id label } }"
+FAILURES_BY_CODE_QUERY = """
+query Failures($hour: Int!, $day: Int!) {
+  hour: failuresByCode(windowS: $hour) { errorCode count lastAt lastCommand }
+  day: failuresByCode(windowS: $day) { errorCode count lastAt lastCommand }
+}
+"""
+FAILED_COMMANDS_QUERY = """
+query Failed($windowS: Int!, $errorCode: String) {
+  failedCommands(windowS: $windowS, errorCode: $errorCode, first: 100) {
+    command errorCode actor idempotencyKey merchantId createdAt
+  }
+}
+"""
+ACCESS_LISTS_QUERY = "query AccessLists { accessLists { allowedEmails adminEmails source } }"
 
 OUTBOX_QUERY = "query Outbox { outboxStatus { pendingCount oldestPendingAgeS } }"
 # intervalS stays under the API's Redis socket timeout (5 s): a longer XREAD BLOCK times out.
@@ -93,8 +162,9 @@ EVENTS_SUBSCRIPTION = "subscription Events { events { eventId type merchantId pa
 # --- statements and reporting -----------------------------------------------------------------
 
 STATEMENTS_QUERY = """
-query S($merchantId: String!, $currency: String!, $first: Int) {
-  statements(merchantId: $merchantId, currency: $currency, first: $first) {
+query S($merchantId: String!, $currency: String!, $first: Int, $after: String) {
+  statements(merchantId: $merchantId, currency: $currency, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
     nodes { txId address asset amountMinor balanceBeforeMinor balanceAfterMinor effectiveAt
             reference description }
   }

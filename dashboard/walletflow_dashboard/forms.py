@@ -11,12 +11,13 @@ as the operator edits the form or asks for a new operation.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
 import reflex as rx
 
-from walletflow_dashboard import commands
+from walletflow_dashboard import commands, data
 from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.commands import (
     CommandResult,
@@ -50,20 +51,50 @@ class FormState(AppState):
     _keys: dict[str, str] = {}
     _succeeded: dict[str, bool] = {}
 
+    wallet_currencies: list[str] = []
+    merchant_options: list[str] = []
+    merchant_field: str = ""
+
     @rx.var
     def currencies(self) -> list[str]:
-        return CURRENCIES
+        """The currencies that have wallets (a new wallet may be in any currency)."""
+        if self.form_command == "createWallet" or not self.wallet_currencies:
+            return CURRENCIES
+        return self.wallet_currencies
+
+    async def load_form_options(self) -> None:
+        """What the open form offers: the wallet currencies; access lists as they stand."""
+        with contextlib.suppress(ApiError):
+            self.wallet_currencies = await data.wallet_currencies(self.credential())
+        if self.form_command == "saveAccessLists":
+            try:
+                lists = await data.access_lists(self.credential())
+            except ApiError as error:
+                self.error = f"access lists: {error.code}: {error.message}"
+                return
+            # Edited from their current contents: adding one email keeps everyone else.
+            self.form_values = {
+                **self.form_values,
+                "allowedEmails": "\n".join(lists.allowed_emails),
+                "adminEmails": "\n".join(lists.admin_emails),
+            }
+
+    async def suggest_merchants(self, value: str) -> None:
+        with contextlib.suppress(ApiError):
+            self.merchant_options = await data.merchant_suggestions(self.credential(), value)
 
     def _command(self, name: str) -> dict[str, Any] | None:
         return next((c for c in self._commands if c["name"] == name), None)
 
-    def open_form(self, name: str, prefill: dict[str, str] | None = None) -> None:
+    def open_form(self, name: str, prefill: dict[str, str] | None = None) -> Any:
         command = self._command(name)
         if command is None:
             self.form_command = ""
             self.error = f"the API has no `{name}` command"
-            return
+            return None
         self.form_command = name
+        self.merchant_field = str(command.get("merchantField") or "")
+        self.merchant_options = []
         self.form_title = str(command["title"])
         self.form_description = str(command["description"])
         self.form_moves_money = bool(command.get("movesMoney"))
@@ -76,17 +107,18 @@ class FormState(AppState):
             self._rotate(name)
         self.form_key = self._keys[name]
         self._refresh_hints()
+        return FormState.load_form_options
 
     def close_form(self) -> None:
         self.form_command = ""
         self.has_result = False
 
-    def open_prefilled(self, name: str, field: str, value: str) -> None:
-        self.open_form(name, {field: value})
+    def open_prefilled(self, name: str, field: str, value: str) -> Any:
+        return self.open_form(name, {field: value})
 
-    def book_quote(self) -> None:
+    def book_quote(self) -> Any:
         """FX: the quote just obtained → the deal form, prefilled (quoted amounts, never typed)."""
-        self.open_form("bookFxDeal", dict(self.quote_prefill))
+        return self.open_form("bookFxDeal", dict(self.quote_prefill))
 
     def _rotate(self, name: str) -> None:
         self._keys[name] = str(uuid.uuid4())
@@ -99,12 +131,15 @@ class FormState(AppState):
             self._rotate(self.form_command)
             self.has_result = False
 
-    def set_value(self, name: str, value: str) -> None:
+    def set_value(self, name: str, value: str) -> Any:
         if self._succeeded.get(self.form_command):
             self._rotate(self.form_command)  # a new request after a success: a new key
         self.form_values = {**self.form_values, name: value}
         self.form_errors = {**self.form_errors, name: ""}
         self._refresh_hints()
+        if name == self.merchant_field and value.strip():
+            return FormState.suggest_merchants(value)  # the autocomplete's options
+        return None
 
     def set_bool(self, name: str, value: bool) -> None:
         self.set_value(name, "true" if value else "false")

@@ -154,6 +154,117 @@ class Hold:
     created_at: str
     state_changed_at: str
     formatted: str
+    provider_reference: str | None
+
+
+@dataclass(frozen=True)
+class HoldDetail:
+    """One payout (its deep link): the hold row, where it pays to and the ledger's balance."""
+
+    GRAPHQL_TYPE: ClassVar[str] = "Hold"
+    payout_id: str
+    merchant_id: str
+    currency: str
+    asset: str
+    amount_minor: int
+    provider: str
+    state: str
+    reason: str | None
+    created_at: str
+    state_changed_at: str
+    formatted: str
+    provider_reference: str | None
+    destination: Any
+    ledger_balance_minor: int
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    GRAPHQL_TYPE: ClassVar[str] = "PageInfo"
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@dataclass(frozen=True)
+class WalletPage:
+    GRAPHQL_TYPE: ClassVar[str] = "WalletConnection"
+    total_count: int | None
+    page_info: PageInfo
+    nodes: list[Wallet]
+
+
+@dataclass(frozen=True)
+class HoldPage:
+    GRAPHQL_TYPE: ClassVar[str] = "HoldConnection"
+    total_count: int | None
+    page_info: PageInfo
+    nodes: list[Hold]
+
+
+@dataclass(frozen=True)
+class PostingLine:
+    GRAPHQL_TYPE: ClassVar[str] = "Posting"
+    tx_id: int
+    ordinal: int
+    source: str
+    destination: str
+    asset: str
+    amount_minor: int
+    formatted: str
+    effective_at: str
+
+
+@dataclass(frozen=True)
+class PostingPage:
+    GRAPHQL_TYPE: ClassVar[str] = "PostingConnection"
+    total_count: int | None
+    page_info: PageInfo
+    nodes: list[PostingLine]
+
+
+@dataclass(frozen=True)
+class Balance:
+    GRAPHQL_TYPE: ClassVar[str] = "Balance"
+    account: str
+    asset: str
+    balance_minor: int
+    formatted: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    GRAPHQL_TYPE: ClassVar[str] = "SearchHit"
+    kind: str
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FailureCount:
+    GRAPHQL_TYPE: ClassVar[str] = "FailureCount"
+    error_code: str
+    count: int
+    last_at: str
+    last_command: str
+
+
+@dataclass(frozen=True)
+class FailedCommand:
+    GRAPHQL_TYPE: ClassVar[str] = "FailedCommand"
+    command: str
+    error_code: str
+    actor: str
+    idempotency_key: str
+    merchant_id: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AccessLists:
+    GRAPHQL_TYPE: ClassVar[str] = "AccessListsInfo"
+    allowed_emails: list[str]
+    admin_emails: list[str]
+    source: str
 
 
 @dataclass(frozen=True)
@@ -173,6 +284,27 @@ class Transaction:
     reference: str | None
     effective_at: str
     metadata: Any
+    postings: list[Posting]
+
+
+@dataclass(frozen=True)
+class TransactionPage:
+    GRAPHQL_TYPE: ClassVar[str] = "TransactionConnection"
+    total_count: int | None
+    page_info: PageInfo
+    nodes: list[Transaction]
+
+
+@dataclass(frozen=True)
+class TransactionDetail:
+    GRAPHQL_TYPE: ClassVar[str] = "Transaction"
+    id: int
+    reference: str | None
+    effective_at: str
+    inserted_at: str
+    metadata: Any
+    reverted: bool
+    reverts_tx_id: int | None
     postings: list[Posting]
 
 
@@ -207,6 +339,14 @@ class StatementLine:
     effective_at: str
     reference: str | None
     description: str
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    GRAPHQL_TYPE: ClassVar[str] = "StatementLineConnection"
+    total_count: int | None
+    page_info: PageInfo
+    nodes: list[StatementLine]
 
 
 @dataclass(frozen=True)
@@ -408,5 +548,7 @@ RESULT_TYPES: tuple[type, ...] = (
     MoneyAmount, WalletBalances, Wallet, Hold, Posting, Transaction, OutboxStatus, Event,
     StatementLine, AssetTotal, TrialBalanceLine, TrialBalance, AlmSummary, AlmLine, Alm, Gate,
     DriftItem, CommandStats, ProviderEvent, CoaAccount, GlMapping, TemplateInfo, FeatureFlag,
-    ApiKeyInfo, ApiKeyRef, CreatedApiKey, Refusal,
+    ApiKeyInfo, ApiKeyRef, CreatedApiKey, Refusal, HoldDetail, PageInfo, WalletPage, HoldPage,
+    PostingLine, PostingPage, Balance, SearchHit, FailureCount, FailedCommand, AccessLists,
+    TransactionPage, TransactionDetail, StatementPage,
 )  # fmt: skip

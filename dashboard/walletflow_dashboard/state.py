@@ -16,9 +16,11 @@ from typing import Any
 
 import reflex as rx
 
-from walletflow_dashboard import commands, data, documents, live, presence
+from walletflow_dashboard import commands, data, documents, live, paging, presence
 from walletflow_dashboard.api import ApiError, Credential, Me, api_url, auth_status, me, sign_in
 from walletflow_dashboard.commands import CommandGroup, grouped
+from walletflow_dashboard.formatting import fields_text, now_stamp
+from walletflow_dashboard.paging import Pager
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ LIVE_IDLE_CHECK_S = 5.0  # how often a quiet feed checks that its browser tab is
 LIVE_ORPHAN_GRACE_S = 20.0  # a feed whose tab is gone this long stops (the next load restarts it)
 GATES_ROUTES = ("/", "/reconciliation")  # the pages that show the gates
 ADMIN = "admin"
+PAGED_TABLES = {"wallets": "_refresh_wallets", "holds": "_refresh_holds", "queue": "_refresh_queue"}
+"""The shared tables `next_page`/`prev_page`/`set_page_size` move, and how each reloads."""
 STAFF = ("admin", "operator")
 
 
@@ -62,6 +66,12 @@ class AppState(rx.State):
     outbox_pending: int = 0
     outbox_age: str = "—"
     queue: list[data.HoldRow] = []
+    queue_pager: Pager = Pager()
+    wallets_pager: Pager = Pager()
+    holds_pager: Pager = Pager()
+    failures_hour: list[data.FailureRow] = []
+    failures_day: list[data.FailureRow] = []
+    search_text: str = ""
     gates: list[data.GateRow] = []
     gates_note: str = ""
     drift_count: str = "—"
@@ -98,6 +108,22 @@ class AppState(rx.State):
 
     def set_events_filter(self, value: str) -> None:
         self.events_filter = value
+
+    @rx.var
+    def red_gates(self) -> list[data.GateRow]:
+        return [g for g in self.gates if not g.ok]
+
+    @rx.var
+    def failed_hour_total(self) -> int:
+        return sum(f.count for f in self.failures_hour)
+
+    @rx.var
+    def failed_day_total(self) -> int:
+        return sum(f.count for f in self.failures_day)
+
+    @rx.var
+    def queue_overdue(self) -> int:
+        return sum(1 for h in self.queue if h.overdue)
 
     @rx.var
     def is_merchant(self) -> bool:
@@ -230,8 +256,9 @@ class AppState(rx.State):
             self.recent = await data.recent_transactions(credential, MAX_RECENT)
             if self.is_staff or self.role == "analyst":
                 self.outbox_pending, self.outbox_age = await data.outbox(credential)
-                self.queue = await data.manual_review_queue(credential)
+                await self._refresh_queue()
                 _, self.template_mismatches = await data.templates(credential)
+                self.failures_hour, self.failures_day = await data.failures(credential)
         except ApiError as error:
             self.error = f"{error.code}: {error.message}"
         await self._refresh_gates()
@@ -256,20 +283,34 @@ class AppState(rx.State):
         except ApiError as error:
             self.failed_count = f"{error.code}: {error.message}"
 
-    def set_wallet_filter(self, value: str) -> None:
+    async def set_wallet_filter(self, value: str) -> None:
+        """As you type: the first page of the merchants whose id starts with it."""
         self.wallet_filter = value
+        self.wallets_pager = paging.first_page(self.wallets_pager)
+        await self.load_wallets()
 
     async def load_wallets(self) -> None:
         if not self.signed_in:
             return
         try:
-            self.wallets = await data.wallets(self.credential(), self.wallet_filter.strip())
+            await self._refresh_wallets()
             self.error = ""
         except ApiError as error:
-            self.error = f"{error.code}: {error.message}"
+            self.error = f"wallets: {error.code}: {error.message}"
 
-    def set_hold_state(self, value: str) -> None:
+    async def _refresh_wallets(self) -> None:
+        pager = self.wallets_pager
+        rows, meta = await data.wallets(
+            self.credential(), self.wallet_filter.strip(), pager.size, pager.after
+        )
+        self.wallets = rows
+        self.wallets_pager = paging.shown(pager, len(rows), meta)
+        self.last_update = now_stamp()
+
+    def set_hold_state(self, value: str) -> Any:
         self.hold_state = value
+        self.holds_pager = paging.first_page(self.holds_pager)
+        return AppState.load_holds
 
     def set_hold_merchant(self, value: str) -> None:
         self.hold_merchant = value
@@ -277,23 +318,91 @@ class AppState(rx.State):
     def set_hold_older_than_s(self, value: str) -> None:
         self.hold_older_than_s = value
 
+    def apply_hold_filters(self) -> Any:
+        self.holds_pager = paging.first_page(self.holds_pager)
+        return AppState.load_holds
+
     async def load_holds(self) -> None:
         if not self.signed_in:
             return
         try:
             await self._refresh_holds()
-            self.queue = await data.manual_review_queue(self.credential())
+            await self._refresh_queue()
             self.error = ""
         except ApiError as error:
-            self.error = f"{error.code}: {error.message}"
+            self.error = f"holds: {error.code}: {error.message}"
 
     async def _refresh_holds(self) -> None:
-        self.holds = await data.holds(
+        pager = self.holds_pager
+        rows, meta = await data.holds(
             self.credential(),
             "" if self.hold_state == "any" else self.hold_state,
             self.hold_merchant.strip(),
             self.hold_older_than_s,
+            pager.size,
+            pager.after,
         )
+        self.holds = rows
+        self.holds_pager = paging.shown(pager, len(rows), meta)
+
+    async def _refresh_queue(self) -> None:
+        pager = self.queue_pager
+        rows, meta = await data.manual_review_queue(self.credential(), pager.size, pager.after)
+        self.queue = rows
+        self.queue_pager = paging.shown(pager, len(rows), meta)
+
+    # --- paging: one set of handlers for the shared tables ------------------------------------
+    async def _reload(self, table: str) -> None:
+        try:
+            await getattr(self, PAGED_TABLES[table])()
+            self.error = ""
+        except ApiError as error:
+            self.error = f"{table}: {error.code}: {error.message}"
+
+    async def next_page(self, table: str) -> None:
+        setattr(self, f"{table}_pager", paging.forward(getattr(self, f"{table}_pager")))
+        await self._reload(table)
+
+    async def prev_page(self, table: str) -> None:
+        setattr(self, f"{table}_pager", paging.back(getattr(self, f"{table}_pager")))
+        await self._reload(table)
+
+    async def set_page_size(self, table: str, size: str) -> None:
+        pager = paging.first_page(getattr(self, f"{table}_pager"), int(size))
+        setattr(self, f"{table}_pager", pager)
+        await self._reload(table)
+
+    # --- CSV exports: every page, through the cursors --------------------------------------
+    async def export_table(self, table: str) -> Any:
+        from walletflow_dashboard import export
+
+        credential = self.credential()
+        try:
+            if table == "wallets":
+                text = await export.wallets_csv(credential, self.wallet_filter.strip())
+            elif table == "holds":
+                state = "" if self.hold_state == "any" else self.hold_state
+                text = await export.holds_csv(
+                    credential, state, self.hold_merchant.strip(), self.hold_older_than_s
+                )
+            else:
+                text = await export.queue_csv(credential)
+        except ApiError as error:
+            self.error = f"{table} export: {error.code}: {error.message}"
+            return None
+        return rx.download(data=text, filename=f"walletflow-{table}.csv")
+
+    # --- global search ------------------------------------------------------------------------
+    def set_search_text(self, value: str) -> None:
+        self.search_text = value
+
+    def submit_search(self, form: dict[str, Any] | None = None) -> Any:
+        text = str((form or {}).get("q") or self.search_text).strip()
+        if not text:
+            return None
+        from urllib.parse import quote
+
+        return rx.redirect(f"/search?q={quote(text)}")
 
     async def _refresh_flags(self) -> None:
         self.flags = await data.feature_flags(self.credential())
@@ -301,10 +410,10 @@ class AppState(rx.State):
     async def after_command(self) -> None:
         """A command succeeded: refresh what it may have changed (the live feed follows)."""
         with contextlib.suppress(ApiError):
-            self.wallets = await data.wallets(self.credential(), self.wallet_filter.strip())
+            await self._refresh_wallets()
             if self.role != "merchant":
                 await self._refresh_holds()
-                self.queue = await data.manual_review_queue(self.credential())
+                await self._refresh_queue()
 
     # --- live -------------------------------------------------------------------------------
     def _subscriptions(self) -> dict[str, str]:
@@ -390,9 +499,14 @@ class AppState(rx.State):
                         if reader.done() and not name and queue.empty():
                             reader.result()  # re-raise why the feed ended; reconnect below
                             break
-                        if presence.tab_connected(client_token):
+                        connected = presence.tab_connected(client_token)
+                        if connected:
                             last_seen = time.monotonic()
                         orphaned = time.monotonic() - last_seen > LIVE_ORPHAN_GRACE_S
+                        if not connected and not orphaned:
+                            # The tab is gone (for now): nothing to show, so no state change and
+                            # no delta for Reflex to send to a disconnected client.
+                            continue
                         async with self:
                             if orphaned or not self._feed_wanted(kind, generation):
                                 if generation == self._live_generation:
@@ -425,19 +539,21 @@ class AppState(rx.State):
 
     async def _apply_live(self, name: str, value: Any) -> None:
         self.live_updates += 1
-        self.last_update = time.strftime("%H:%M:%S")
+        self.last_update = now_stamp()
         if name == "transactions":
             row = data.transaction_update(value)
             self.recent = [row, *[r for r in self.recent if r.tx_id != row.tx_id]][:MAX_RECENT]
             self.posted_count += 1
-            with contextlib.suppress(ApiError):
-                self.wallets = await data.wallets(self.credential(), self.wallet_filter.strip())
+            if self._route == "/wallets":
+                with contextlib.suppress(ApiError):
+                    await self._refresh_wallets()
             if not self._gates_running and self._route in GATES_ROUTES:
                 await self._refresh_gates()  # no gates feed: re-run them on new money
         elif name == "outboxAge":
             self.outbox_pending, self.outbox_age = data.outbox_update(value)
         elif name == "manualReviewQueue":
-            self.queue = data.queue_update(value)
+            with contextlib.suppress(ApiError):
+                await self._refresh_queue()  # the page shown, with the API's total
         elif name == "gates":
             self.gates = data.gates_update(value)
             self.gates_note = ""
@@ -451,8 +567,8 @@ class AppState(rx.State):
             row = data.TxRow(
                 tx_id=event.event_id[:12],
                 reference=event.type,
-                effective_at=time.strftime("%H:%M:%S"),
-                summary=data.cell(event.payload),
+                effective_at=now_stamp(),
+                summary=fields_text(event.payload),
             )
             self.events = [row, *self.events][:MAX_EVENTS]
         elif name == "error":

@@ -189,7 +189,7 @@ async def test_reserved_payout_goes_to_manual_review_then_is_settled_from_the_qu
 
     await goto_nav(page, "payouts")
     hold = page.locator("#holds-table").locator(f"#hold-{payout_id}")
-    await expect(hold).to_contain_text("reserved")
+    await expect(hold).to_contain_text("Reserved")
     await hold.locator(".manual-review").click()
     await expect(page.locator("#field-payoutId")).to_have_value(payout_id)  # prefilled
     await fill(page, reason="provider answered neither way")
@@ -197,7 +197,7 @@ async def test_reserved_payout_goes_to_manual_review_then_is_settled_from_the_qu
     await expect(card).to_have_class(SUCCESS)
 
     # The queue is a subscription: the watcher sees the hold arrive without a reload.
-    await expect(watched).to_contain_text("manual_review", timeout=LIVE_TIMEOUT_MS)
+    await expect(watched).to_contain_text("Manual review", timeout=LIVE_TIMEOUT_MS)
     await watcher.screenshot(path=screenshot_path("manual_review_queue_live"), full_page=True)
     queued = page.locator("#review-queue").locator(f"#hold-{payout_id}")
     await queued.locator(".settle").click()
@@ -207,7 +207,7 @@ async def test_reserved_payout_goes_to_manual_review_then_is_settled_from_the_qu
     await expect(card).to_have_class(SUCCESS)
     await expect(card).to_contain_text("providers:sandbox:NGN:settlement")
     await expect(queued).to_have_count(0)
-    await expect(hold).to_contain_text("settled")
+    await expect(hold).to_contain_text("Settled")
     await page.screenshot(path=screenshot_path("payout_settled_from_queue"), full_page=True)
     await expect(watched).to_have_count(0, timeout=LIVE_TIMEOUT_MS)  # gone, live
     assert await watcher.evaluate("window.__e2eNoReload") == 1
@@ -317,10 +317,14 @@ async def test_wallet_created_on_the_wallets_page_shows_a_statement_with_before_
             provider="sandbox",
         )  # fmt: skip
     await expect(row).to_contain_text("350.50 KES", timeout=LIVE_TIMEOUT_MS)
+    await row.locator(".id-link").first.click()  # the merchant's page, with its statement
+    await expect(page.locator("#shell")).to_have_attribute(
+        "data-loaded", "/merchant/[route_merchant]"
+    )
     statement = page.locator("#statement-table")
     lines = statement.locator("tbody tr")
     for _ in range(STATEMENT_ATTEMPTS):  # the read model follows the ledger within seconds
-        await row.get_by_role("button", name="Statement").click()
+        await page.locator(".merchant-wallet-row").get_by_role("button", name="Statement").click()
         await statement.wait_for()
         if await lines.count() == 2:
             break

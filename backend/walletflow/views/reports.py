@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from walletflow.coa import drift, store
@@ -108,3 +109,24 @@ async def coa_drift(
     tables: it answers under any backend)."""
     visibility.require_everything()
     return await drift.coa_drift(connection, templates)
+
+
+async def count_statement_lines(
+    connection: AsyncConnection,
+    visibility: Visibility,
+    backend: LedgerBackend,
+    merchant_id: str,
+    currency: str,
+    *,
+    wallet_account: str | None = None,
+) -> int:
+    """How many lines `statement_lines` pages through for the same wallet (and account)."""
+    merchant = visibility.merchant(merchant_id)
+    assert merchant is not None
+    require_builtin_ledger(backend, "statements")
+    statement = text(
+        "SELECT count(*) FROM statement_lines WHERE merchant_id = :merchant AND currency = :ccy "
+        "AND (CAST(:account AS text) IS NULL OR wallet_account = CAST(:account AS text))"
+    )
+    params = {"merchant": merchant, "ccy": currency, "account": wallet_account}
+    return int((await connection.execute(statement, params)).scalar_one())

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
+from walletflow_dashboard import navigation
 from walletflow_dashboard.commands import CommandBrief, CommandGroup
 from walletflow_dashboard.components import command_form, layout
 from walletflow_dashboard.forms import FormState
 from walletflow_dashboard.state import AppState
 
 ROUTE = "/operations"
+NAV = navigation.Nav("Operations", navigation.EVERYONE)
 ON_LOAD = [AppState.guard]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from walletflow_dashboard import data
+from walletflow_dashboard import data, navigation
 from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.components import (
     command_form,
@@ -19,6 +19,7 @@ from walletflow_dashboard.forms import FormState
 from walletflow_dashboard.state import AppState
 
 ROUTE = "/reconciliation"
+NAV = navigation.Nav("Reconciliation")
 
 
 class ReconState(AppState):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from walletflow_dashboard import data
+from walletflow_dashboard import data, navigation
 from walletflow_dashboard.api import ApiError
 from walletflow_dashboard.components import (
     command_form,
@@ -18,6 +18,7 @@ from walletflow_dashboard.results import CreatedApiKey
 from walletflow_dashboard.state import AppState
 
 ROUTE = "/settings"
+NAV = navigation.Nav("Settings", navigation.ADMIN)
 KEY_ROLES = ["merchant", "analyst"]
 
 

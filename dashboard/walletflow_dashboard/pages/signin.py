@@ -8,6 +8,7 @@ import reflex as rx
 from walletflow_dashboard.state import AppState
 
 ROUTE = "/signin"
+NAV = None
 ON_LOAD = [AppState.load_sign_in]
 
 

@@ -75,24 +75,37 @@ def api(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_every_read_model_parses_the_answer_its_document_selects(api: None) -> None:
-    wallets = await data.wallets(CREDENTIAL, "m1")
+    wallets, page = await data.wallets(CREDENTIAL, "m")
     assert wallets[0].available == "NGN/2"  # the API's `formatted`, as sent
-    holds = await data.holds(CREDENTIAL, "reserved", "m1", "60")
-    assert holds[0].age == "2026-01-31 09:00:00"
-    assert (await data.manual_review_queue(CREDENTIAL))[0].payout_id == "NGN/2"
+    assert page.total == 3 and page.has_next  # the API's totalCount, not the rows shown
+    holds, _ = await data.holds(CREDENTIAL, "reserved", "m1", "60")
+    assert holds[0].created == "2026-01-31 09:00:00 UTC"
+    queue, _ = await data.manual_review_queue(CREDENTIAL)
+    assert queue[0].payout_id == "NGN/2"
     assert (await data.recent_transactions(CREDENTIAL))[0].tx_id == "150025"
+    tx = await data.transaction(CREDENTIAL, "150025")
+    assert tx.found and tx.legs[0].amount == "NGN/2"
+    postings, _ = await data.postings(CREDENTIAL, "merchants:m1:")
+    assert postings[0].tx_id == "150025"
+    assert (await data.payout(CREDENTIAL, "po-1")).found
+    assert (await data.balances(CREDENTIAL, account="fees:NGN"))[0].balance == "NGN/2"
+    assert (await data.search(CREDENTIAL, "m1"))[0].href == "/account/NGN/2"
+    hour, day = await data.failures(CREDENTIAL)
+    assert hour[0].count == day[0].count == 3
+    assert (await data.failed_commands(CREDENTIAL, 3600, ""))[0].code == "NGN/2"
+    assert (await data.access_lists(CREDENTIAL)).allowed_emails == ["NGN/2"]
     assert await data.outbox(CREDENTIAL) == (3, "1.5 s")
     table, mismatches = await data.templates(CREDENTIAL)
     assert table.headers == ["name", "sha256", "loaded", "loadedSha256", "loadedAt"]
     assert mismatches == 0  # every sample template is loaded with the catalog's hash
-    rows, note = await data.statement(CREDENTIAL, "m1", "NGN")
-    assert rows[0].after == "1,500.25 NGN" and "statements read model" in note
+    rows, page = await data.statement(CREDENTIAL, "m1", "NGN")
+    assert rows[0].after == "1,500.25 NGN" and page.total == 3
     foots, totals, lines = await data.trial_balance(CREDENTIAL)
     assert foots and totals.headers == ["asset", "debit", "credit", "net", "foots"]
     assert lines.rows[0][6] == "1,500.25 NGN"  # debitMinor with the row's asset scale
     summaries, _ = await data.alm(CREDENTIAL)
     assert "byClass" in summaries.headers
-    assert (await data.gates(CREDENTIAL))[0].detail == 'checked 09:00:00 · {"k": 1}'
+    assert (await data.gates(CREDENTIAL))[0].detail == "checked 2026-01-31 09:00:00 UTC · K: 1"
     assert len(await data.coa_drift(CREDENTIAL)) == 1
     assert (await data.command_stats(CREDENTIAL)).failed == 3
     for table in (

@@ -181,23 +181,33 @@ class Query:
         currency: str | None = None,
         first: int | None = None,
         after: str | None = None,
+        merchant_prefix: str | None = None,
     ) -> Connection[Wallet]:
         context = info.context
-        async with context.container.engine.connect() as conn:
+        engine, visibility = context.container.engine, context.visibility
+        async with engine.connect() as conn:
             page = await wallet_views.list_wallets(
                 conn,
-                context.visibility,
+                visibility,
                 merchant_id=merchant_id,
                 currency=currency,
+                merchant_prefix=merchant_prefix,
                 first=first,
                 after=after,
             )
+
+        async def total() -> int:
+            found = wallet_views.WalletFilter(merchant_id, currency, merchant_prefix)
+            async with engine.connect() as conn:
+                return await wallet_views.count_wallets(conn, visibility, found)
+
         return connection(
             page,
             lambda row: Wallet(
                 merchant_id=row.merchant_id, currency=row.currency, created_at=row.created_at
             ),
             lambda w: (w.merchant_id, w.currency),
+            total,
         )
 
     @strawberry.field(description="Ledger balances by accounts or prefix, now or at a point.")
@@ -268,7 +278,7 @@ class Query:
             ],
         )
 
-    @strawberry.field(description="Payout holds, oldest first.")
+    @strawberry.field(description="Payout holds, oldest first (newestFirst: newest first).")
     async def holds(
         self,
         info: Info,
@@ -277,31 +287,57 @@ class Query:
         older_than_s: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        newest_first: bool = False,
     ) -> Connection[Hold]:
         context = info.context
-        async with context.container.engine.connect() as conn:
+        engine, visibility, clock = (
+            context.container.engine,
+            context.visibility,
+            context.container.clock,
+        )
+        async with engine.connect() as conn:
             page = await hold_views.list_holds(
                 conn,
-                context.visibility,
+                visibility,
                 state=state,
                 merchant_id=merchant_id,
                 older_than_s=older_than_s,
-                clock=context.container.clock,
+                clock=clock,
                 first=first,
                 after=after,
+                newest_first=newest_first,
             )
-        return connection(page, hold_node, hold_key)
 
-    @strawberry.field(description="Payouts waiting for a person (state manual_review).")
+        async def total() -> int:
+            found = hold_views.HoldFilter(state, merchant_id, older_than_s)
+            async with engine.connect() as conn:
+                return await hold_views.count_holds(conn, visibility, found, clock)
+
+        return connection(page, hold_node, hold_key, total)
+
+    @strawberry.field(
+        description="Payouts waiting for a person (state manual_review), oldest first "
+        "(newestFirst: newest first)."
+    )
     async def manual_review_queue(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        newest_first: bool = False,
     ) -> Connection[Hold]:
         context = info.context
-        async with context.container.engine.connect() as conn:
+        engine, visibility = context.container.engine, context.visibility
+        async with engine.connect() as conn:
             page = await hold_views.manual_review_queue(
-                conn, context.visibility, first=first, after=after
+                conn, visibility, first=first, after=after, newest_first=newest_first
             )
-        return connection(page, hold_node, hold_key)
+
+        async def total() -> int:
+            async with engine.connect() as conn:
+                return await hold_views.count_manual_review(conn, visibility)
+
+        return connection(page, hold_node, hold_key, total)
 
     @strawberry.field(description="Ledger transactions, newest first.")
     async def transactions(
@@ -327,7 +363,16 @@ class Query:
             first=first,
             after=after,
         )
-        return connection(page, transaction_node, lambda t: (int(t.id),))
+        container, visibility = context.container, context.visibility
+
+        async def total() -> int | None:
+            found = posting_views.PostingFilter(account, asset, reference, from_time, to_time)
+            async with container.engine.connect() as conn:
+                return await posting_views.count_transactions(
+                    conn, visibility, container.settings.ledger_backend, found
+                )
+
+        return connection(page, transaction_node, lambda t: (int(t.id),), total)
 
     @strawberry.field(description="Postings, newest transaction first.")
     async def postings(
@@ -356,7 +401,16 @@ class Query:
                 first=first,
                 after=after,
             )
-        return connection(page, posting_node, lambda n: (int(n.tx_id), n.ordinal))
+        visibility = context.visibility
+
+        async def total() -> int:
+            found = posting_views.PostingFilter(account, asset, reference, from_time, to_time)
+            async with container.engine.connect() as conn:
+                return await posting_views.count_postings(
+                    conn, visibility, container.settings.ledger_backend, found
+                )
+
+        return connection(page, posting_node, lambda n: (int(n.tx_id), n.ordinal), total)
 
     @strawberry.field(description="Feature flags (core_wallet_enabled per scope).")
     async def feature_flags(self, info: Info) -> list[FeatureFlag]:

@@ -274,10 +274,24 @@ class ReportingQuery:
                 size,
                 wallet_account=wallet_account,
             )
+        engine, visibility = context.container.engine, context.visibility
+
+        async def total() -> int:
+            async with engine.connect() as conn:
+                return await reports.count_statement_lines(
+                    conn,
+                    visibility,
+                    backend,
+                    merchant_id,
+                    currency.upper(),
+                    wallet_account=wallet_account,
+                )
+
         return connection(
             Slice(page.lines, size, page.next_cursor),
             statement_line_node,
             lambda n: (int(n.seq),),
+            total,
         )
 
     @strawberry.field(description="The loaded chart of accounts.")

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type, merge_types
 from strawberry.types import ExecutionContext
 
+from walletflow.api.graphql.console import ConsoleQuery
 from walletflow.api.graphql.limits import cost_limit_rule
 from walletflow.api.graphql.mutations import mutation_fields
 from walletflow.api.graphql.operations import OperationsQuery
@@ -108,7 +109,7 @@ DOCUMENT_CACHE_SIZE = 1024
 
 
 def build_schema(registry: Registry, settings: Settings) -> strawberry.Schema:
-    query = merge_types("Query", (Query, ReportingQuery, OperationsQuery))
+    query = merge_types("Query", (Query, ReportingQuery, OperationsQuery, ConsoleQuery))
     mutation = create_type("Mutation", mutation_fields(registry))
     max_depth = settings.graphql_max_depth
     cost_rule = cost_limit_rule(settings.graphql_max_cost)
