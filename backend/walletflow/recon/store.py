@@ -263,3 +263,61 @@ async def run_matching(
     return MatchRunSummary(
         account, len(lines), len(movements), len(result.matches), len(result.ambiguous_line_ids)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountGate:
+    """Ledger balance of an outside account vs its latest statement's closing balance."""
+
+    account: str
+    ledger_minor: int
+    statement_closing_minor: int | None
+    statement_closing_on: str | None
+
+    @property
+    def difference_minor(self) -> int | None:
+        if self.statement_closing_minor is None:
+            return None
+        return self.ledger_minor - self.statement_closing_minor
+
+    @property
+    def green(self) -> bool:
+        return self.difference_minor == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "ledgerMinor": self.ledger_minor,
+            "statementClosingMinor": self.statement_closing_minor,
+            "statementClosingOn": self.statement_closing_on,
+            "differenceMinor": self.difference_minor,
+            "green": self.green,
+        }
+
+
+async def account_gate(engine: AsyncEngine, *, account: str) -> AccountGate:
+    async with engine.connect() as connection:
+        ledger = await connection.scalar(
+            sa.text(
+                "select coalesce(sum(input - output), 0) from ledger_volumes where account = :a"
+            ),
+            {"a": account},
+        )
+        latest = (
+            await connection.execute(
+                sa.text(
+                    """
+                    select closing_minor, closing_on from recon_statements
+                    where account = :a and closing_minor is not null
+                    order by closing_on desc, id desc limit 1
+                    """
+                ),
+                {"a": account},
+            )
+        ).first()
+    return AccountGate(
+        account,
+        int(ledger or 0),
+        None if latest is None else int(latest.closing_minor),
+        None if latest is None else latest.closing_on.isoformat(),
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from walletflow.ledger.pg import PostgresLedger
 from walletflow.ledger.port import Posting, PostRequest
 from walletflow.recon.formats import parse_statement
-from walletflow.recon.store import import_statement, run_matching
+from walletflow.recon.store import account_gate, import_statement, run_matching
 from walletflow.views.recon import unmatched_lines
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "recon"
@@ -50,3 +50,19 @@ async def test_postings_match_their_lines_once_and_the_fee_is_an_exception(
     async with engine.connect() as connection:
         queue = await unmatched_lines(connection, account=BANK, on=date(2026, 12, 2))
     assert [(x.signed_minor, x.age_days) for x in queue] == [(-350_000, 2)]
+
+
+async def test_a_break_turns_the_bank_gate_red_and_booking_it_turns_it_green(
+    engine: AsyncEngine,
+) -> None:
+    ledger = PostgresLedger(engine)
+    await ledger.post(PostRequest(postings=(Posting("world", BANK, 100_000_000, NGN),)))
+    await ledger.post(PostRequest(postings=(Posting("world", BANK, 25_000_000, NGN),)))
+    await ledger.post(PostRequest(postings=(Posting(BANK, "world", 5_000_000, NGN),)))
+    statement = parse_statement((FIXTURES / "gtb_ngn_2026-11-30.camt053.xml").read_bytes())
+    await import_statement(engine, statement, account=BANK, actor="t", now=NOW)
+    red = await account_gate(engine, account=BANK)
+    assert (red.green, red.difference_minor) == (False, 350_000)  # the bank fee is the break
+    await ledger.post(PostRequest(postings=(Posting(BANK, "fees:NGN:bank_charges", 350_000, NGN),)))
+    green = await account_gate(engine, account=BANK)
+    assert (green.green, green.statement_closing_minor) == (True, 119_650_000)
