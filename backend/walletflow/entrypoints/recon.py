@@ -1,5 +1,6 @@
 """`walletflow recon import FILE --account banks:gtb:NGN [--provider NAME] [--dry-run]`,
-`walletflow recon match --account A [--window-days N]`, `walletflow recon exceptions --account A`.
+`walletflow recon match --account A [--window-days N]`, `walletflow recon exceptions --account A`,
+`walletflow recon gate --account A` (exit 1 when red).
 
 Parses the file first (a bad file is refused naming the line or element, nothing imported),
 then stores its lines in one transaction with a progress bar on stderr and prints a JSON
@@ -44,6 +45,9 @@ def add_parser(subparsers: Any) -> None:
     queue.add_argument("--account", required=True)
     queue.add_argument("--limit", type=int, default=100)
     queue.set_defaults(func=_exceptions)
+    gate = recon_sub.add_parser("gate", help="ledger balance vs the latest statement closing")
+    gate.add_argument("--account", required=True)
+    gate.set_defaults(func=_gate)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -137,3 +141,15 @@ def _exceptions(args: argparse.Namespace) -> int:
 
     print(json.dumps(asyncio.run(run()), indent=2))
     return 0
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from walletflow.recon.store import account_gate
+
+    async def run() -> dict[str, Any]:
+        async with started(load_settings()) as container:
+            return (await account_gate(container.engine, account=args.account)).to_json()
+
+    body = asyncio.run(run())
+    print(json.dumps(body, indent=2))
+    return 0 if body["green"] else 1
