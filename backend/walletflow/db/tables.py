@@ -11,6 +11,7 @@ from walletflow.db import (
     schema_audit,  # noqa: F401  (registers the audit and approval tables)
     schema_jobs,  # noqa: F401  (registers the long jobs table)
     schema_ledger,  # noqa: F401  (registers the ledger tables)
+    schema_recon,  # noqa: F401  (registers the reconciliation tables)
     schema_reporting,  # noqa: F401  (registers the reporting tables)
     schema_service,  # noqa: F401  (registers the service tables)
     schema_workers,  # noqa: F401  (registers the worker tables)

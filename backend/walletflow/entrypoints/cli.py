@@ -26,6 +26,7 @@ from walletflow.entrypoints import (
     numscript,
     outbox,
     processes,
+    recon,
     reports,
     sandbox_provider,
 )
@@ -44,6 +45,7 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
     reports,
     backup,
     migrate,
+    recon,
 )
 """The sub-command modules, in the order `walletflow --help` lists them."""
 

@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009_jobs"
-down_revision: str | None = "0011_audit_approvals"
+down_revision: str | None = "0010_authority"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
