@@ -22,7 +22,7 @@ async def _wallet_with_holds(api: Api, merchant: str, payouts: int) -> None:
                 "currency": "NGN",
                 "amount": "5.00",
                 "provider": "sandbox",
-                "destination": {"bank": "058"},
+                "destination": {"bank": "058", "account": "0123456789"},
                 "payoutId": f"po-{merchant}-{n}",
             },
         )

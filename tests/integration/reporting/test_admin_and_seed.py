@@ -37,12 +37,12 @@ async def test_rebuild_coa_loads_the_seeds_and_emits_an_event(
 ) -> None:
     outcome = await run("rebuildCoa")
     assert outcome.result.status == "completed"
-    assert outcome.result.data == {"coaAccounts": 13, "glMappings": 26}
+    assert outcome.result.data == {"coaAccounts": 13, "glMappings": 29}
     async with engine.connect() as connection:
         assert len(await list_coa_accounts(connection)) == 13
         events = (await connection.execute(select(outbox.c.event_type, outbox.c.payload))).all()
     assert [(event_type, payload["glMappings"]) for event_type, payload in events] == [
-        ("coa.rebuilt", 26)
+        ("coa.rebuilt", 29)
     ]
 
 
