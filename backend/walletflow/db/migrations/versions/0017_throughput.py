@@ -3,7 +3,9 @@
 Each item runs in its own exception block (a subtransaction), so one item's overdraft (the
 CHECK / trigger on ledger_volumes) or reference conflict rolls back that item only and is
 answered as that item's error; the others commit together in the caller's one transaction.
-The statements are the ones of `sql.WRITE` (same tables, constraints, triggers, lock order
+Every existing volume row the batch moves is locked first, in the global (account, asset,
+shard) order, so concurrent batches cannot deadlock on each other. The statements are the
+ones of `sql.WRITE` (same tables, constraints, triggers, lock order
 within an item); nothing is weakened.
 
 Revision ID: 0017_throughput
@@ -34,6 +36,16 @@ def upgrade() -> None:
           failed_constraint text;
           failed_detail text;
         BEGIN
+          -- Lock every existing volume row of the whole batch first, in the global
+          -- (account, asset, shard) order: two concurrent batches then meet their common
+          -- rows in the same order, as two single posts do, and cannot deadlock on them.
+          PERFORM 1 FROM ledger_volumes v
+           WHERE (v.account, v.asset, v.shard) IN (
+                 SELECT e->>0, e->>1, (e->>2)::int2
+                   FROM jsonb_array_elements(items) AS i(value),
+                        jsonb_array_elements(i.value->'v') AS e)
+           ORDER BY v.account, v.asset, v.shard
+             FOR UPDATE;
           FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
             BEGIN
               INSERT INTO ledger_transactions (reference, metadata, effective_at)
