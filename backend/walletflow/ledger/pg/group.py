@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from walletflow.db.errors import is_retryable, pg_details
+from walletflow.db.errors import DbFault, classify, is_retryable
 from walletflow.domain.errors import (
     InsufficientFunds,
     ReferenceConflict,
@@ -222,7 +222,7 @@ class GroupCommitter:
                     log.info("ledger batch retry %d after %s", attempt, type(error).__name__)
                     await asyncio.sleep(RETRY_BACKOFF_S * attempt * random.random())
                     continue
-                if pg_details(error).sqlstate is not None:
+                if classify(error) not in (None, DbFault.UNAVAILABLE):
                     raise _ServerRefused from error
                 raise
         raise AssertionError("unreachable: the loop returns or raises")
