@@ -210,11 +210,13 @@ async def run(
     allow_partial: bool = False,
     concurrency: int = 8,
     progress: Progress | None = None,
+    planned: Plan | None = None,
 ) -> RunResult:
-    """Plan, then (if the plan is clean or `allow_partial`) migrate every good line."""
+    """Plan (unless the caller already did: `planned`), then, if the plan is clean or
+    `allow_partial`, migrate every good line."""
     assert 1 <= concurrency <= MAX_CONCURRENCY, concurrency
     spec = bus.registry.get(COMMAND)
-    result = RunResult(plan=plan(path, spec))
+    result = RunResult(plan=planned if planned is not None else plan(path, spec))
     if result.plan.error_count and not allow_partial:
         return result
     result.posted = True

@@ -94,7 +94,7 @@ class CurrencyReconciliation:
             "wallets": self.wallets,
             "file": major(self.file_minor),
             "ledger": major(self.ledger_minor),
-            "wallets_sum": major(self.wallets_minor),
+            "walletsSum": major(self.wallets_minor),
             "fileMinusLedger": major(self.file_minor - self.ledger_minor),
             "fileMinusWallets": major(self.file_minor - self.wallets_minor),
             "balanced": self.balanced,

@@ -118,6 +118,7 @@ async def _migrate(args: argparse.Namespace) -> int:
                 allow_partial=args.allow_partial,
                 concurrency=args.concurrency,
                 progress=advance,
+                planned=plan,
             )
         body: dict[str, Any] = result.to_json()
         ok = (
